@@ -1,0 +1,248 @@
+//! The `Store` trait: every read and write of the service, one method per operation, each its
+//! own transaction. Tenant-scoped methods take an [`OrgId`] first; the few that are not (admin
+//! lookups by a global id, token authentication) say so in their names and docs.
+//!
+//! Row types here are the domain's view of the data, separate from the wire types of
+//! `giftwire-api`.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::catalog::{DeliveryType, Role, SendType, Subtype};
+use crate::error::StoreError;
+use crate::ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};
+use crate::lifecycle::{StatusChange, StatusEntry, current_status};
+use crate::money::{Currency, Money};
+use crate::page::PageRequest;
+use crate::status::SendStatus;
+use crate::text::{Email, Name};
+use crate::time::OrgTimeZone;
+use crate::token::{Scopes, TokenHash};
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub name: Name,
+    pub time_zone: OrgTimeZone,
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub time_zone: OrgTimeZone,
+    /// Sends ever created in the organization (they are never deleted).
+    pub send_count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub id: TeamId,
+    pub org_id: OrgId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: Name,
+    pub email: Email,
+    pub team: Option<TeamId>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub team_id: Option<TeamId>,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTouch {
+    pub name: Name,
+    pub send_type: SendType,
+    pub subtype: Subtype,
+    pub currency: Currency,
+    pub price: Money,
+    pub delivery_type: DeliveryType,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Touch {
+    pub id: TouchId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub send_type: SendType,
+    pub subtype: Subtype,
+    pub currency: Currency,
+    pub price: Money,
+    pub delivery_type: DeliveryType,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user: UserId,
+    pub hash: TokenHash,
+    pub scopes: Scopes,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A stored token, never the token itself.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub scopes: Scopes,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Who a valid token speaks for: the result of authentication.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub token_id: TokenId,
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub time_zone: OrgTimeZone,
+    pub scopes: Scopes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub name: String,
+    pub email: String,
+    pub company_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSend {
+    pub touch: TouchId,
+    pub sender: UserId,
+    pub recipient: Recipient,
+    pub sent_via: String,
+    pub created_at: Timestamp,
+    /// The cost at creation; `None` takes the touch's price.
+    pub cost: Option<Money>,
+}
+
+/// A send with its full history, ready to bulk-load (seeding). The history must already have
+/// been checked against the lifecycle by the caller.
+#[derive(Debug, Clone)]
+pub struct SeedSend {
+    pub send: NewSend,
+    pub cost: Money,
+    pub history: Vec<StatusEntry>,
+}
+
+/// The touch of a send as it is listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TouchRef {
+    pub id: TouchId,
+    pub name: String,
+    pub send_type: SendType,
+    pub subtype: Subtype,
+    pub currency: Currency,
+}
+
+/// The sender of a send as it is listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderRef {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub team: Option<(TeamId, String)>,
+}
+
+/// A send as the API lists it, in domain types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRecord {
+    pub id: SendId,
+    pub touch: TouchRef,
+    pub recipient: Recipient,
+    pub sender: SenderRef,
+    pub sent_via: String,
+    pub cost: Money,
+    pub created_at: Timestamp,
+    /// Oldest first.
+    pub history: Vec<StatusEntry>,
+}
+
+impl SendRecord {
+    /// The status of the last history entry, or `pending`.
+    pub fn status(&self) -> SendStatus {
+        current_status(&self.history)
+    }
+}
+
+/// One page of an organization's sends, ascending by id, with the exact total.
+#[derive(Debug, Clone)]
+pub struct SendPage {
+    pub total: u64,
+    pub sends: Vec<SendRecord>,
+}
+
+/// Counts of what a bulk load wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkLoaded {
+    pub sends: u64,
+    pub status_updates: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Organizations, teams, users, touches.
+    async fn create_org(&self, new: NewOrg) -> Result<Org, StoreError>;
+    async fn org(&self, org: OrgId) -> Result<Org, StoreError>;
+    /// Every organization, by id. System-wide: for operators (the demo finds its own with it).
+    async fn all_orgs(&self) -> Result<Vec<Org>, StoreError>;
+    async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError>;
+    async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError>;
+    /// Fails with `NotFound("Team")` when the team is not the organization's, and with
+    /// `Conflict` when the organization already has a user with that email (case-insensitive).
+    async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError>;
+    async fn users(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
+    /// A user by id alone. System-wide: for admin commands that are given a user id.
+    async fn user_system_wide(&self, user: UserId) -> Result<User, StoreError>;
+    async fn create_touch(&self, org: OrgId, new: NewTouch) -> Result<Touch, StoreError>;
+    async fn touches(&self, org: OrgId) -> Result<Vec<Touch>, StoreError>;
+
+    // Tokens.
+    async fn create_token(&self, new: NewToken) -> Result<TokenInfo, StoreError>;
+    /// Marks a token revoked. System-wide by hash: whoever holds the token may revoke it.
+    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<(), StoreError>;
+    /// The principal of a token that exists, is not revoked and has not expired at `now`.
+    /// System-wide by nature: this is how a request finds its organization.
+    async fn authenticate(
+        &self,
+        hash: TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<Principal>, StoreError>;
+
+    // Sends.
+    /// Creates a pending send. The touch and the sender must both be the organization's.
+    async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError>;
+    async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError>;
+    /// The organization a send belongs to. System-wide: for admin commands given a send id.
+    async fn send_org_system_wide(&self, id: SendId) -> Result<OrgId, StoreError>;
+    /// Records a status change after the lifecycle accepted it, in one transaction with the
+    /// read of the send's current state; returns the send as it is afterwards.
+    async fn change_status(
+        &self,
+        org: OrgId,
+        id: SendId,
+        change: StatusChange,
+    ) -> Result<SendRecord, StoreError>;
+    /// One page, ascending by id. Its cost does not depend on how deep the page is.
+    async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError>;
+    /// Loads many sends with their histories in one transaction (seeding).
+    async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError>;
+}

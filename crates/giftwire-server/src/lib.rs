@@ -1,0 +1,113 @@
+//! The giftwire HTTP server. [`router`] builds the application (tests and `serve` share it);
+//! [`serve`] adds what sits in front of routing (the `.json` suffix, request ids, tracing) and
+//! runs it until shutdown.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::ServiceExt;
+use axum::extract::Request;
+use axum::http::Uri;
+use giftwire_core::{Clock, Store};
+use tokio::net::TcpListener;
+use tower::Layer as _;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub mod auth;
+pub mod error;
+mod query;
+pub mod rate_limit;
+pub mod render;
+mod routes;
+
+pub use rate_limit::RateLimiter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    pub rate_limiter: Option<Arc<RateLimiter>>,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Requests per second per token; `None` disables rate limiting.
+    pub rate_limit_per_second: Option<NonZeroU32>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Clock, config: &ServerConfig) -> AppState {
+        AppState {
+            store,
+            clock,
+            rate_limiter: config
+                .rate_limit_per_second
+                .map(|n| Arc::new(RateLimiter::per_second(n))),
+        }
+    }
+}
+
+/// The application's routes with their state.
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// `/api/v3/send.json` is `/api/v3/send` (CONTRACT.md §1): Rails clients add the suffix.
+fn strip_json_suffix(mut request: Request) -> Request {
+    let path = request.uri().path();
+    if let Some(stripped) = path
+        .strip_suffix(".json")
+        .filter(|p| p.starts_with("/api/v3/"))
+    {
+        let path_and_query = match request.uri().query() {
+            Some(q) => format!("{stripped}?{q}"),
+            None => stripped.to_owned(),
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
+}
+
+/// Serves `state`'s application on `listener` until `shutdown` resolves, then drains the
+/// requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    let app = tower::util::MapRequestLayer::new(strip_json_suffix).layer(app);
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

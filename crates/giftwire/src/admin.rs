@@ -1,0 +1,218 @@
+//! The admin commands: each parses its arguments into domain values (refusing bad ones before
+//! anything is written), calls the store once, and returns the one JSON object it prints.
+
+use anyhow::{Context as _, Result, bail};
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::store::{NewOrg, NewSend, NewToken, NewTouch, NewUser, Recipient};
+use giftwire_core::time::parse_instant;
+use giftwire_core::{
+    Clock, DeliveryType, Email, Money, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
+    SendType, Store, Subtype, TeamId, TouchId, UserId,
+};
+use jiff::civil::Date;
+use serde_json::{Value, json};
+
+use crate::cli::{
+    OrgCommand, SendCommand, TeamCommand, TokenCommand, TouchCreateArgs, UserCommand,
+};
+
+pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
+    let OrgCommand::Create { name, time_zone } = command;
+    let new = NewOrg {
+        name: Name::parse("name", &name)?,
+        time_zone: OrgTimeZone::parse(&time_zone)?,
+    };
+    let org = store.create_org(new).await?;
+    Ok(json!({"id": org.id, "name": org.name, "time_zone": org.time_zone.name()}))
+}
+
+pub async fn team(store: &dyn Store, command: TeamCommand) -> Result<Value> {
+    let TeamCommand::Create { org, name } = command;
+    let team = store
+        .create_team(OrgId::new(org), Name::parse("name", &name)?)
+        .await?;
+    Ok(json!({"id": team.id, "name": team.name}))
+}
+
+pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
+    let UserCommand::Create {
+        org,
+        name,
+        email,
+        team,
+        role,
+    } = command;
+    let new = NewUser {
+        name: Name::parse("name", &name)?,
+        email: Email::parse("email", &email)?,
+        team: team.map(TeamId::new),
+        role: role.parse::<Role>()?,
+    };
+    let user = store.create_user(OrgId::new(org), new).await?;
+    Ok(json!({
+        "id": user.id,
+        "org_id": user.org_id,
+        "name": user.name,
+        "email": user.email,
+        "team_id": user.team_id,
+        "role": user.role,
+    }))
+}
+
+fn date(what: &'static str, s: Option<&str>) -> Result<Option<Date>> {
+    s.map(|s| {
+        s.parse::<Date>()
+            .map_err(|_| giftwire_core::InvalidValue::new(what, s).into())
+    })
+    .transpose()
+}
+
+pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
+    let send_type: SendType = args.send_type.parse()?;
+    let new = NewTouch {
+        name: Name::parse("name", &args.name)?,
+        send_type,
+        subtype: args.subtype.parse::<Subtype>()?,
+        currency: args.currency.parse()?,
+        price: args
+            .price
+            .parse::<Money>()
+            .map_err(|_| giftwire_core::InvalidValue::new("price", &args.price))?,
+        delivery_type: match &args.delivery_type {
+            Some(d) => d.parse::<DeliveryType>()?,
+            None => send_type.default_delivery(),
+        },
+        starts_on: date("starts_on", args.starts_on.as_deref())?,
+        ends_on: date("ends_on", args.ends_on.as_deref())?,
+        active: !args.inactive,
+    };
+    if let (Some(start), Some(end)) = (new.starts_on, new.ends_on)
+        && end < start
+    {
+        bail!("ends_on ({end}) is before starts_on ({start})");
+    }
+    let touch = store.create_touch(OrgId::new(args.org), new).await?;
+    Ok(json!({
+        "id": touch.id,
+        "org_id": touch.org_id,
+        "name": touch.name,
+        "type": touch.send_type,
+        "subtype": touch.subtype,
+        "currency": touch.currency,
+        "price": touch.price,
+        "delivery_type": touch.delivery_type,
+        "starts_on": touch.starts_on.map(|d| d.to_string()),
+        "ends_on": touch.ends_on.map(|d| d.to_string()),
+        "active": touch.active,
+    }))
+}
+
+pub async fn token(store: &dyn Store, clock: &Clock, command: TokenCommand) -> Result<Value> {
+    match command {
+        TokenCommand::Create {
+            user,
+            scopes,
+            expires_in,
+        } => {
+            let scopes = Scopes::parse(&scopes)?;
+            let expires_at = expires_in
+                .map(|secs| {
+                    clock
+                        .now()
+                        .checked_add(jiff::SignedDuration::from_secs(i64::from(secs)))
+                        .context("expires_in is too far in the future")
+                })
+                .transpose()?;
+            let token = PlainToken::generate();
+            store
+                .create_token(NewToken {
+                    user: UserId::new(user),
+                    hash: token.hash(),
+                    scopes,
+                    expires_at,
+                })
+                .await?;
+            let mut out = json!({"access_token": token.expose(), "scope": scopes.to_string()});
+            if let Some(secs) = expires_in {
+                out["expires_in"] = json!(secs);
+            }
+            Ok(out)
+        }
+        TokenCommand::Revoke { token } => {
+            store
+                .revoke_token(PlainToken::from_client(&token).hash(), clock.now())
+                .await?;
+            Ok(json!({"revoked": true}))
+        }
+    }
+}
+
+pub async fn send(store: &dyn Store, clock: &Clock, command: SendCommand) -> Result<Value> {
+    match command {
+        SendCommand::Create {
+            user,
+            touch,
+            recipient_name,
+            recipient_email,
+            company,
+            via,
+            at,
+        } => {
+            let recipient = Recipient {
+                name: Name::parse("recipient_name", &recipient_name)?.into_string(),
+                email: Email::parse("recipient_email", &recipient_email)?.into_string(),
+                company_name: company
+                    .map(|c| Name::parse("company", &c).map(Name::into_string))
+                    .transpose()?,
+            };
+            let sent_via = Name::parse("via", &via)?.into_string();
+            let created_at = match at {
+                Some(at) => parse_instant("at", &at)?,
+                None => clock.now(),
+            };
+            let sender = store.user_system_wide(UserId::new(user)).await?;
+            let new = NewSend {
+                touch: TouchId::new(touch),
+                sender: sender.id,
+                recipient,
+                sent_via,
+                created_at,
+                cost: None,
+            };
+            let send = store.create_send(sender.org_id, new).await?;
+            let org = store.org(sender.org_id).await?;
+            Ok(serde_json::to_value(giftwire_server::render::send(
+                &send,
+                &org.time_zone,
+            ))?)
+        }
+        SendCommand::Status {
+            send,
+            status,
+            at,
+            cost,
+        } => {
+            let change = StatusChange {
+                status: status.parse()?,
+                occurred_at: match at {
+                    Some(at) => parse_instant("at", &at)?,
+                    None => clock.now(),
+                },
+                cost: cost
+                    .map(|c| {
+                        c.parse::<Money>()
+                            .map_err(|_| giftwire_core::InvalidValue::new("cost", &c))
+                    })
+                    .transpose()?,
+            };
+            let id = SendId::new(send);
+            let org = store.send_org_system_wide(id).await?;
+            let send = store.change_status(org, id, change).await?;
+            let org = store.org(org).await?;
+            Ok(serde_json::to_value(giftwire_server::render::send(
+                &send,
+                &org.time_zone,
+            ))?)
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The command line: one binary, `giftwire`, with the server, the demo and the admin commands.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use clap::{Args, Parser, Subcommand};
+
+/// giftwire: a Sendoso-compatible sends service.
+#[derive(Debug, Parser)]
+#[command(name = "giftwire", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (created if missing). Default: sqlite://giftwire.db, or
+    /// sqlite://giftwire-demo.db for `demo`.
+    #[arg(long, global = true, env = "GIFTWIRE_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API.
+    Serve(ServeArgs),
+    /// Create (or reuse) a demo database, print a token and a curl line, and serve it.
+    Demo(ServeArgs),
+    /// Organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Teams (team groups) of an organization.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Users of an organization.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Touches (campaigns) of an organization.
+    #[command(subcommand)]
+    Touch(TouchCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Sends and their status changes.
+    #[command(subcommand)]
+    Send(SendCommand),
+    /// Fill an organization with realistic synthetic sends.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GIFTWIRE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Requests per second allowed per token (Sendoso's documented limit is 10); 0 disables the limit.
+    #[arg(long, env = "GIFTWIRE_RATE_LIMIT", default_value_t = 10)]
+    pub rate_limit: u32,
+}
+
+impl ServeArgs {
+    pub fn rate_limit(&self) -> Option<NonZeroU32> {
+        NonZeroU32::new(self.rate_limit)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization. Prints {"id", "name", "time_zone"}.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// IANA time zone in which its times are shown.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team. Prints {"id", "name"}.
+    Create {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Prints the user.
+    Create {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// A team of the same organization.
+        #[arg(long)]
+        team: Option<i64>,
+        /// regular or manager.
+        #[arg(long, default_value = "regular")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TouchCommand {
+    /// Create a touch (campaign). Prints the touch.
+    Create(TouchCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TouchCreateArgs {
+    #[arg(long)]
+    pub org: i64,
+    #[arg(long)]
+    pub name: String,
+    /// One of the seven send types (`eGifts USA`, `Inventoried Sends`, ...).
+    #[arg(long = "type")]
+    pub send_type: String,
+    /// One of the thirty subtypes (`eGift Cards USA`, `Custom`, ...).
+    #[arg(long)]
+    pub subtype: String,
+    /// ISO 4217 code.
+    #[arg(long)]
+    pub currency: String,
+    /// Exact decimal, e.g. 25.00.
+    #[arg(long)]
+    pub price: String,
+    /// mail or email; by default email for digital types and mail for physical ones.
+    #[arg(long)]
+    pub delivery_type: Option<String>,
+    /// First day the touch can be sent (YYYY-MM-DD).
+    #[arg(long)]
+    pub starts_on: Option<String>,
+    /// Last day the touch can be sent (YYYY-MM-DD).
+    #[arg(long)]
+    pub ends_on: Option<String>,
+    /// Create it inactive.
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user. Prints {"access_token", "scope"}; the token is shown only here.
+    Create {
+        #[arg(long)]
+        user: i64,
+        /// Space-separated scopes: public, write, update, fulfillment.
+        #[arg(long, default_value = "public")]
+        scopes: String,
+        /// Seconds until the token expires (default: never).
+        #[arg(long)]
+        expires_in: Option<u32>,
+    },
+    /// Revoke a token. Prints {"revoked": true}.
+    Revoke {
+        /// The token itself.
+        #[arg(long, env = "GIFTWIRE_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SendCommand {
+    /// Create a pending send. Prints the send as the API lists it.
+    Create {
+        /// The sender; the touch must be of the same organization.
+        #[arg(long)]
+        user: i64,
+        #[arg(long)]
+        touch: i64,
+        #[arg(long)]
+        recipient_name: String,
+        #[arg(long)]
+        recipient_email: String,
+        /// The recipient's company.
+        #[arg(long)]
+        company: Option<String>,
+        /// Where the send was initiated.
+        #[arg(long, default_value = "Sendoso.com")]
+        via: String,
+        /// When it was created (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Record a status change. Prints the send as the API lists it.
+    Status {
+        #[arg(long)]
+        send: i64,
+        #[arg(long)]
+        status: String,
+        /// When it happened (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// The send's new current_total_cost.
+        #[arg(long)]
+        cost: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[arg(long)]
+    pub org: i64,
+    /// How many sends to create.
+    #[arg(long)]
+    pub sends: u64,
+    /// Seed of the random generator: the same seed on the same day gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

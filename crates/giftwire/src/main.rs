@@ -1,0 +1,142 @@
+//! `giftwire`: reads the command line, starts logging (to stderr), opens the database and runs
+//! one command. Admin commands print exactly one JSON object on stdout.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use clap::Parser as _;
+use giftwire_core::{Clock, OrgId, Store};
+use giftwire_server::{AppState, ServerConfig};
+use tracing_subscriber::EnvFilter;
+
+mod admin;
+mod cli;
+mod demo;
+mod seed;
+
+use cli::{Cli, Command, ServeArgs};
+
+const DEFAULT_DATABASE: &str = "sqlite://giftwire.db";
+const DEMO_DATABASE: &str = "sqlite://giftwire-demo.db";
+
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let config = ServerConfig {
+        rate_limit_per_second: args.rate_limit(),
+    };
+    let state = AppState::new(store, Clock::system(), &config);
+    if let Some(banner) = banner {
+        println!("{}", banner.replace("{addr}", &addr.to_string()));
+    }
+    tracing::info!(%addr, rate_limit = args.rate_limit, "serving");
+    giftwire_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let database = match (&cli.database, &cli.command) {
+        (Some(url), _) => url.clone(),
+        (None, Command::Demo(_)) => DEMO_DATABASE.to_owned(),
+        (None, _) => DEFAULT_DATABASE.to_owned(),
+    };
+    let store = giftwire_store::open(&database, &Default::default()).await?;
+    let clock = Clock::system();
+    let output = match cli.command {
+        Command::Serve(args) => return serve(store, &args, None).await,
+        Command::Demo(args) => {
+            let demo = demo::prepare(store.as_ref()).await?;
+            let banner = format!(
+                "giftwire demo: {} sends in {database}\n\
+                 token of {} (organization {}, time zone {}), scopes \"{}\":\n  {}\n\
+                 try:\n  curl -s -H 'Authorization: Bearer {}' 'http://{{addr}}/api/v3/send?per_page=2'\n\
+                 serving on http://{{addr}} (Ctrl-C to stop)",
+                demo.total_sends,
+                demo.org.name,
+                demo.org.id,
+                demo.org.time_zone.name(),
+                demo.scopes,
+                demo.token.expose(),
+                demo.token.expose(),
+            );
+            return serve(store, &args, Some(banner)).await;
+        }
+        Command::Org(c) => admin::org(store.as_ref(), c).await?,
+        Command::Team(c) => admin::team(store.as_ref(), c).await?,
+        Command::User(c) => admin::user(store.as_ref(), c).await?,
+        Command::Touch(cli::TouchCommand::Create(args)) => {
+            admin::touch(store.as_ref(), args).await?
+        }
+        Command::Token(c) => admin::token(store.as_ref(), &clock, c).await?,
+        Command::Send(c) => admin::send(store.as_ref(), &clock, c).await?,
+        Command::Seed(args) => {
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            seed::run(
+                store.as_ref(),
+                OrgId::new(args.org),
+                args.sends,
+                args.seed,
+                progress,
+            )
+            .await?
+        }
+    };
+    println!("{output}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(match cli.command {
+        Command::Serve(_) | Command::Demo(_) => "info",
+        _ => "warn",
+    });
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

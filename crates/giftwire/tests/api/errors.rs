@@ -1,0 +1,158 @@
+//! The error rows of CONTRACT.md §2 that are not about tokens: unknown routes and methods, rate
+//! limits, and an unavailable database (503, then recovery without a restart).
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use giftwire_store::StoreOptions;
+use serde_json::json;
+use sqlx::Connection as _;
+
+use crate::helpers::{TestConfig, spawn, spawn_with};
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_in_the_envelope() {
+    let app = spawn().await;
+    let org = app.create_org("Acme", "UTC").await;
+    for path in [
+        "/",
+        "/api/v3/nope",
+        "/api/v2/send",
+        "/api/v3/send/extra/path",
+        "/api/v3/sendx",
+    ] {
+        let (status, headers, body) = app.get(path, &org.token).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(headers["content-type"], "application/json; charset=utf-8");
+        assert_eq!(
+            body,
+            json!({"success": false, "message": "Not found"}),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_known_route_with_another_method_is_a_405_in_the_envelope() {
+    let app = spawn().await;
+    let org = app.create_org("Acme", "UTC").await;
+    let response = app
+        .client
+        .delete(app.url("/api/v3/send"))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert!(
+        response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .contains("GET")
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"success": false, "message": "Method DELETE is not allowed on /api/v3/send"})
+    );
+}
+
+#[tokio::test]
+async fn too_many_requests_get_a_429_with_retry_after_and_reset() {
+    let app = spawn_with(TestConfig {
+        rate_limit_per_second: NonZeroU32::new(2),
+        ..Default::default()
+    })
+    .await;
+    let org = app.create_org("Acme", "UTC").await;
+    let other = app.create_org("Globex", "UTC").await;
+    let mut limited = None;
+    for _ in 0..10 {
+        let response = app
+            .get_raw("/api/v3/send", Some(&format!("Bearer {}", org.token)))
+            .await;
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 200);
+    }
+    let response = limited.expect("ten requests at once exceed 2 per second");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let reset: i64 = response.headers()["x-rate-limit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    assert!(reset >= now && reset <= now + 3, "{reset} vs {now}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    // The limit is per token: another token is unaffected.
+    let response = app
+        .get_raw("/api/v3/send", Some(&format!("Bearer {}", other.token)))
+        .await;
+    assert_eq!(response.status(), 200);
+    // And it refills.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let response = app
+        .get_raw("/api/v3/send", Some(&format!("Bearer {}", org.token)))
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_locked_database_is_a_503_with_retry_after_and_the_server_recovers() {
+    let app = spawn_with(TestConfig {
+        store: Some(StoreOptions {
+            busy_timeout: Duration::from_millis(200),
+            acquire_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_millis(100),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let org = app.create_org("Acme", "UTC").await;
+    app.create_sends(&org, 2).await;
+    let (status, _, _) = app.get("/api/v3/send", &org.token).await;
+    assert_eq!(status, 200);
+
+    // Another process takes the database for itself, once the server's idle connections (and
+    // their shared locks) are closed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let url = format!("sqlite://{}", app.db_path.display());
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("PRAGMA locking_mode = EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE organizations SET name = name")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    let (status, headers, body) = app.get("/api/v3/send", &org.token).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(body["success"], false);
+    let message = body["message"].as_str().unwrap().to_lowercase();
+    for internal in ["sqlite", "lock", "sql", "database is", "error returned"] {
+        assert!(!message.contains(internal), "{message}");
+    }
+
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.close().await.unwrap();
+    let (status, _, body) = app.get("/api/v3/send", &org.token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_count"], 2);
+}

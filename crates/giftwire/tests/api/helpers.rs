@@ -1,0 +1,337 @@
+//! The test application: a real SQLite file per test, the real server on a free port, and
+//! typed helpers to create organizations with their users, touches, tokens and sends.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::store::{
+    NewOrg, NewSend, NewToken, NewTouch, NewUser, Org, Recipient, Touch, User,
+};
+use giftwire_core::time::parse_instant;
+use giftwire_core::{
+    Clock, DeliveryType, Email, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
+    SendType, Store, Subtype, TeamId,
+};
+use giftwire_server::{AppState, ServerConfig};
+use giftwire_store::StoreOptions;
+use jiff::Timestamp;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Arc<dyn Store>,
+    pub client: reqwest::Client,
+    pub db_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// How to build a [`TestApp`].
+#[derive(Default)]
+pub struct TestConfig {
+    pub rate_limit_per_second: Option<NonZeroU32>,
+    pub store: Option<StoreOptions>,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(TestConfig::default()).await
+}
+
+pub async fn spawn_with(config: TestConfig) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("giftwire.db");
+    let url = format!("sqlite://{}", db_path.display());
+    let store = giftwire_store::open(&url, &config.store.unwrap_or_default())
+        .await
+        .expect("open the test database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    let state = AppState::new(
+        store.clone(),
+        Clock::system(),
+        &ServerConfig {
+            rate_limit_per_second: config.rate_limit_per_second,
+        },
+    );
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        giftwire_server::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        address,
+        store,
+        client: reqwest::Client::new(),
+        db_path,
+        _dir: dir,
+        _shutdown: tx,
+    }
+}
+
+/// An organization with one team, a user in it, a user in no team, and a token.
+pub struct TestOrg {
+    pub org: Org,
+    pub team: TeamId,
+    pub user: User,
+    pub teamless: User,
+    pub token: String,
+}
+
+pub fn at(s: &str) -> Timestamp {
+    parse_instant("at", s).expect("a valid instant")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET with a bearer token; returns status, headers and the JSON body.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json::<Value>().await.expect("a JSON body");
+        (status, headers, body)
+    }
+
+    /// GET with whatever `Authorization` header is given (or none).
+    pub async fn get_raw(&self, path: &str, authorization: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn create_org(&self, name: &str, tz: &str) -> TestOrg {
+        let org = self
+            .store
+            .create_org(NewOrg {
+                name: Name::parse("name", name).unwrap(),
+                time_zone: OrgTimeZone::parse(tz).unwrap(),
+            })
+            .await
+            .unwrap();
+        let team = self
+            .store
+            .create_team(org.id, Name::parse("name", "Marketing Ops").unwrap())
+            .await
+            .unwrap();
+        let slug: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+        let user = self
+            .create_user(
+                org.id,
+                "Marc Fernandez",
+                &format!("marc@{slug}.example"),
+                Some(team.id),
+            )
+            .await;
+        let teamless = self
+            .create_user(org.id, "Solo Sender", &format!("solo@{slug}.example"), None)
+            .await;
+        let token = self.create_token(&user, "public", None).await;
+        TestOrg {
+            org,
+            team: team.id,
+            user,
+            teamless,
+            token,
+        }
+    }
+
+    pub async fn create_user(
+        &self,
+        org: OrgId,
+        name: &str,
+        email: &str,
+        team: Option<TeamId>,
+    ) -> User {
+        self.store
+            .create_user(
+                org,
+                NewUser {
+                    name: Name::parse("name", name).unwrap(),
+                    email: Email::parse("email", email).unwrap(),
+                    team,
+                    role: Role::Regular,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_token(
+        &self,
+        user: &User,
+        scopes: &str,
+        expires_at: Option<Timestamp>,
+    ) -> String {
+        let token = PlainToken::generate();
+        self.store
+            .create_token(NewToken {
+                user: user.id,
+                hash: token.hash(),
+                scopes: Scopes::parse(scopes).unwrap(),
+                expires_at,
+            })
+            .await
+            .unwrap();
+        token.expose().to_owned()
+    }
+
+    pub async fn create_touch(
+        &self,
+        org: OrgId,
+        name: &str,
+        send_type: &str,
+        subtype: &str,
+        price: &str,
+    ) -> Touch {
+        let send_type: SendType = send_type.parse().unwrap();
+        self.store
+            .create_touch(
+                org,
+                NewTouch {
+                    name: Name::parse("name", name).unwrap(),
+                    send_type,
+                    subtype: subtype.parse::<Subtype>().unwrap(),
+                    currency: "usd".parse().unwrap(),
+                    price: price.parse().unwrap(),
+                    delivery_type: if send_type.kind() == giftwire_core::SendKind::Digital {
+                        DeliveryType::Email
+                    } else {
+                        DeliveryType::Mail
+                    },
+                    starts_on: None,
+                    ends_on: None,
+                    active: true,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A pending send created at `created_at` (RFC 3339).
+    pub async fn create_send(
+        &self,
+        org: OrgId,
+        touch: &Touch,
+        sender: &User,
+        recipient: (&str, &str, Option<&str>),
+        via: &str,
+        created_at: &str,
+    ) -> SendId {
+        self.store
+            .create_send(
+                org,
+                NewSend {
+                    touch: touch.id,
+                    sender: sender.id,
+                    recipient: Recipient {
+                        name: recipient.0.to_owned(),
+                        email: recipient.1.to_owned(),
+                        company_name: recipient.2.map(str::to_owned),
+                    },
+                    sent_via: via.to_owned(),
+                    created_at: at(created_at),
+                    cost: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn change_status(
+        &self,
+        org: OrgId,
+        send: SendId,
+        status: &str,
+        occurred_at: &str,
+        cost: Option<&str>,
+    ) {
+        self.store
+            .change_status(
+                org,
+                send,
+                StatusChange {
+                    status: status.parse().unwrap(),
+                    occurred_at: at(occurred_at),
+                    cost: cost.map(|c| c.parse().unwrap()),
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    /// `n` quick pending sends of a fresh eGift touch, a second apart from 2024-01-01.
+    pub async fn create_sends(&self, org: &TestOrg, n: usize) -> Vec<SendId> {
+        let touch = self
+            .create_touch(org.org.id, "Bulk", "eGifts USA", "eGift Cards USA", "10")
+            .await;
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            let created = at("2024-01-01T00:00:00Z") + jiff::SignedDuration::from_secs(i as i64);
+            ids.push(
+                self.create_send(
+                    org.org.id,
+                    &touch,
+                    &org.user,
+                    (
+                        &format!("Recipient {i}"),
+                        &format!("r{i}@example.com"),
+                        Some("Acme"),
+                    ),
+                    "API",
+                    &created.to_string(),
+                )
+                .await,
+            );
+        }
+        ids
+    }
+}
+
+/// The compiled response schema of `GET /api/v3/send`.
+pub fn schema() -> jsonschema::Validator {
+    let text = include_str!("../fixtures/send-list.schema.json");
+    let schema: Value = serde_json::from_str(text).expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// Panics with every schema violation of `body`.
+pub fn assert_valid(body: &Value) {
+    let validator = schema();
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "response violates the schema: {errors:#?}\n{body:#}"
+    );
+}
+
+/// The ids of a listed page.
+pub fn ids(body: &Value) -> Vec<i64> {
+    body["sends"]
+        .as_array()
+        .expect("sends is an array")
+        .iter()
+        .map(|s| s["id"].as_i64().expect("id is an integer"))
+        .collect()
+}

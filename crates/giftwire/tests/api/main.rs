@@ -1,0 +1,9 @@
+//! Black-box tests of the HTTP API: a real SQLite file per test, the real server on a free port,
+//! requests over real HTTP.
+
+mod auth;
+mod errors;
+mod helpers;
+mod isolation;
+mod list;
+mod pagination;

@@ -1,0 +1,747 @@
+//! The command line, run as a user runs it: the real binary on a real SQLite file. Each admin
+//! command prints exactly one JSON object on stdout; a refused one exits non-zero with a message
+//! on stderr and writes nothing.
+
+use std::process::{Command, Output};
+
+use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry};
+use giftwire_core::{Money, OrgTimeZone, SendType};
+use serde_json::{Value, json};
+
+struct Cli {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+        Cli { dir, url }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_giftwire"))
+            .args(args)
+            .env("GIFTWIRE_DATABASE_URL", &self.url)
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("the binary runs")
+    }
+
+    /// Runs a command that must succeed; returns the one JSON object it printed.
+    fn ok(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?} failed: {stderr}");
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "{args:?} printed more than one line: {stdout}"
+        );
+        let value: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        assert!(value.is_object(), "{stdout}");
+        value
+    }
+
+    /// Runs a command that must be refused; returns its stderr.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(out.stdout.is_empty(), "a refused command printed on stdout");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        stderr
+    }
+
+    /// An organization with a team, a user in it and an eGift touch.
+    fn org(&self, name: &str, tz: &str) -> (i64, i64, i64, i64) {
+        let org = self.ok(&["org", "create", "--name", name, "--time-zone", tz])["id"]
+            .as_i64()
+            .unwrap();
+        let team = self.ok(&[
+            "team",
+            "create",
+            "--org",
+            &org.to_string(),
+            "--name",
+            "Sales",
+        ])["id"]
+            .as_i64()
+            .unwrap();
+        let email = format!("owner@{}.example", name.to_lowercase());
+        let user = self.ok(&[
+            "user",
+            "create",
+            "--org",
+            &org.to_string(),
+            "--name",
+            "Owner",
+            "--email",
+            &email,
+            "--team",
+            &team.to_string(),
+        ])["id"]
+            .as_i64()
+            .unwrap();
+        let touch = self.ok(&[
+            "touch",
+            "create",
+            "--org",
+            &org.to_string(),
+            "--name",
+            "eGift Cards USA",
+            "--type",
+            "eGifts USA",
+            "--subtype",
+            "eGift Cards USA",
+            "--currency",
+            "USD",
+            "--price",
+            "2.00",
+        ])["id"]
+            .as_i64()
+            .unwrap();
+        (org, team, user, touch)
+    }
+
+    fn send(&self, user: i64, touch: i64) -> Value {
+        self.ok(&[
+            "send",
+            "create",
+            "--user",
+            &user.to_string(),
+            "--touch",
+            &touch.to_string(),
+            "--recipient-name",
+            "John Doe",
+            "--recipient-email",
+            "johndoe@acme.com",
+            "--company",
+            "Acme",
+            "--at",
+            "2022-09-12T19:08:27Z",
+        ])
+    }
+}
+
+#[test]
+fn org_create_prints_the_organization_with_utc_by_default() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.ok(&["org", "create", "--name", "Acme"]),
+        json!({"id": 1, "name": "Acme", "time_zone": "UTC"})
+    );
+    assert_eq!(
+        cli.ok(&[
+            "org",
+            "create",
+            "--name",
+            "Globex",
+            "--time-zone",
+            "Europe/London"
+        ]),
+        json!({"id": 2, "name": "Globex", "time_zone": "Europe/London"})
+    );
+}
+
+#[test]
+fn org_create_refuses_an_unknown_zone_or_a_blank_name_and_writes_nothing() {
+    let cli = Cli::new();
+    let err = cli.refused(&[
+        "org",
+        "create",
+        "--name",
+        "Acme",
+        "--time-zone",
+        "Mars/Base",
+    ]);
+    assert!(
+        err.contains("time_zone is invalid") && err.contains("Mars/Base"),
+        "{err}"
+    );
+    let err = cli.refused(&["org", "create", "--name", "  "]);
+    assert!(err.contains("name is invalid"), "{err}");
+    // Nothing was written: the next organization is the first.
+    assert_eq!(cli.ok(&["org", "create", "--name", "Acme"])["id"], 1);
+}
+
+#[test]
+fn team_and_user_create_print_what_they_made_and_refuse_other_organizations_teams() {
+    let cli = Cli::new();
+    cli.ok(&["org", "create", "--name", "Acme"]);
+    cli.ok(&["org", "create", "--name", "Globex"]);
+    assert_eq!(
+        cli.ok(&["team", "create", "--org", "1", "--name", "Sales"]),
+        json!({"id": 1, "name": "Sales"})
+    );
+    let user = cli.ok(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Ann",
+        "--email",
+        "ann@acme.example",
+        "--team",
+        "1",
+        "--role",
+        "manager",
+    ]);
+    assert_eq!(
+        user,
+        json!({"id": 1, "org_id": 1, "name": "Ann", "email": "ann@acme.example", "team_id": 1, "role": "manager"})
+    );
+    let teamless = cli.ok(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Bo",
+        "--email",
+        "bo@acme.example",
+    ]);
+    assert_eq!(
+        (teamless["team_id"].clone(), teamless["role"].clone()),
+        (Value::Null, json!("regular"))
+    );
+
+    let err = cli.refused(&[
+        "user",
+        "create",
+        "--org",
+        "2",
+        "--name",
+        "Eve",
+        "--email",
+        "eve@globex.example",
+        "--team",
+        "1",
+    ]);
+    assert!(err.contains("Team not found"), "{err}");
+    let err = cli.refused(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Ann 2",
+        "--email",
+        "ANN@acme.example",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+    let err = cli.refused(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Cy",
+        "--email",
+        "not-an-email",
+    ]);
+    assert!(err.contains("email is invalid"), "{err}");
+    let err = cli.refused(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Cy",
+        "--email",
+        "cy@acme.example",
+        "--role",
+        "admin",
+    ]);
+    assert!(err.contains("role is invalid"), "{err}");
+    let err = cli.refused(&["team", "create", "--org", "9", "--name", "Ghosts"]);
+    assert!(err.contains("Organization not found"), "{err}");
+    // None of the refusals wrote a user: the next one is the third.
+    assert_eq!(
+        cli.ok(&[
+            "user",
+            "create",
+            "--org",
+            "2",
+            "--name",
+            "Eve",
+            "--email",
+            "eve@globex.example"
+        ])["id"],
+        3
+    );
+}
+
+#[test]
+fn touch_create_validates_the_vocabulary_and_the_price() {
+    let cli = Cli::new();
+    cli.ok(&["org", "create", "--name", "Acme"]);
+    let touch = cli.ok(&[
+        "touch",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Wine night",
+        "--type",
+        "Sendoso Direct",
+        "--subtype",
+        "Wine",
+        "--currency",
+        "eur",
+        "--price",
+        "49.90",
+    ]);
+    assert_eq!(
+        touch,
+        json!({
+            "id": 1, "org_id": 1, "name": "Wine night", "type": "Sendoso Direct", "subtype": "Wine",
+            "currency": "EUR", "price": "49.9", "delivery_type": "mail", "starts_on": null, "ends_on": null,
+            "active": true
+        })
+    );
+    let base = [
+        "touch",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "X",
+        "--currency",
+        "USD",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    let err = cli.refused(&with(&[
+        "--type",
+        "eGifts EU",
+        "--subtype",
+        "Wine",
+        "--price",
+        "1",
+    ]));
+    assert!(err.contains("type is invalid"), "{err}");
+    let err = cli.refused(&with(&[
+        "--type",
+        "Amazon",
+        "--subtype",
+        "Beer",
+        "--price",
+        "1",
+    ]));
+    assert!(err.contains("subtype is invalid"), "{err}");
+    let err = cli.refused(&with(&[
+        "--type",
+        "Amazon",
+        "--subtype",
+        "Wine",
+        "--price",
+        "1.5e2",
+    ]));
+    assert!(err.contains("price is invalid"), "{err}");
+    let err = cli.refused(&with(&[
+        "--type",
+        "Amazon",
+        "--subtype",
+        "Wine",
+        "--price=-3",
+    ]));
+    assert!(err.contains("price is invalid"), "{err}");
+    let err = cli.refused(&with(&[
+        "--type",
+        "Amazon",
+        "--subtype",
+        "Wine",
+        "--price",
+        "3",
+        "--delivery-type",
+        "pigeon",
+    ]));
+    assert!(err.contains("delivery_type is invalid"), "{err}");
+    let err = cli.refused(&with(&[
+        "--type",
+        "Amazon",
+        "--subtype",
+        "Wine",
+        "--price",
+        "3",
+        "--starts-on",
+        "2025-05-02",
+        "--ends-on",
+        "2025-05-01",
+    ]));
+    assert!(err.contains("before starts_on"), "{err}");
+    let digital = cli.ok(&with(&[
+        "--type",
+        "eGifts USA",
+        "--subtype",
+        "Coffee",
+        "--price",
+        "5",
+    ]));
+    assert_eq!(
+        (digital["id"].clone(), digital["delivery_type"].clone()),
+        (json!(2), json!("email"))
+    );
+}
+
+#[test]
+fn token_create_prints_a_token_once_with_its_scope_and_revoke_disables_it() {
+    let cli = Cli::new();
+    let (_, _, user, _) = cli.org("Acme", "UTC");
+    let token = cli.ok(&["token", "create", "--user", &user.to_string()]);
+    assert_eq!(token["scope"], "public");
+    let plain = token["access_token"].as_str().unwrap().to_owned();
+    assert!(plain.starts_with("gw_") && plain.len() == 67, "{plain}");
+    assert_eq!(token.as_object().unwrap().len(), 2);
+    let scoped = cli.ok(&[
+        "token",
+        "create",
+        "--user",
+        &user.to_string(),
+        "--scopes",
+        "write public",
+    ]);
+    assert_eq!(scoped["scope"], "public write");
+    let err = cli.refused(&[
+        "token",
+        "create",
+        "--user",
+        &user.to_string(),
+        "--scopes",
+        "public admin",
+    ]);
+    assert!(
+        err.contains("scope is invalid") && err.contains("admin"),
+        "{err}"
+    );
+    let err = cli.refused(&["token", "create", "--user", "99"]);
+    assert!(err.contains("User not found"), "{err}");
+
+    // The database holds only the hash.
+    let db = std::fs::read(cli.dir.path().join("cli.db")).unwrap();
+    let wal = std::fs::read(cli.dir.path().join("cli.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(plain.len()).any(|w| w == plain.as_bytes()),
+            "the token is stored in clear"
+        );
+    }
+
+    assert_eq!(
+        cli.ok(&["token", "revoke", "--token", &plain]),
+        json!({"revoked": true})
+    );
+    let err = cli.refused(&["token", "revoke", "--token", "gw_unknown"]);
+    assert!(err.contains("Token not found"), "{err}");
+}
+
+#[test]
+fn send_create_prints_the_send_as_the_api_lists_it() {
+    let cli = Cli::new();
+    let (_, team, user, touch) = cli.org("Acme", "America/Los_Angeles");
+    let send = cli.send(user, touch);
+    assert_eq!(
+        send,
+        json!({
+            "id": 1,
+            "send_gid": "Z2lkOi8vc2VuZG9zby9TZW5kLzE",
+            "type": "eGifts USA",
+            "subtype": "eGift Cards USA",
+            "currency": "USD",
+            "current_total_cost": "2.0",
+            "status": "pending",
+            "created_at": "2022-09-12T12:08:27-07:00",
+            "touch": {"id": touch, "name": "eGift Cards USA"},
+            "recipient": {"name": "John Doe", "email": "johndoe@acme.com", "company_name": "Acme"},
+            "sender": {"id": user, "name": "Owner", "email": "owner@acme.example", "team_id": team, "team_name": "Sales"},
+            "sent_via": "Sendoso.com",
+            "status_updates": []
+        })
+    );
+    let via = cli.ok(&[
+        "send",
+        "create",
+        "--user",
+        &user.to_string(),
+        "--touch",
+        &touch.to_string(),
+        "--recipient-name",
+        "Ann",
+        "--recipient-email",
+        "ann@example.com",
+        "--via",
+        "Salesforce Trigger",
+    ]);
+    assert_eq!(via["sent_via"], "Salesforce Trigger");
+    assert_eq!(via["recipient"]["company_name"], Value::Null);
+}
+
+#[test]
+fn send_create_refuses_a_touch_of_another_organization_and_bad_input() {
+    let cli = Cli::new();
+    let (_, _, user, _) = cli.org("Acme", "UTC");
+    let (_, _, _, foreign_touch) = cli.org("Globex", "UTC");
+    let args = |touch: i64, email: &'static str, at: &'static str| -> Vec<String> {
+        [
+            "send",
+            "create",
+            "--user",
+            &user.to_string(),
+            "--touch",
+            &touch.to_string(),
+            "--recipient-name",
+            "Ann",
+            "--recipient-email",
+            email,
+            "--at",
+            at,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |a: Vec<String>| cli.refused(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = run(args(
+        foreign_touch,
+        "ann@example.com",
+        "2024-01-01T00:00:00Z",
+    ));
+    assert!(err.contains("Touch not found"), "{err}");
+    let err = run(args(
+        foreign_touch - 1,
+        "ann-at-example.com",
+        "2024-01-01T00:00:00Z",
+    ));
+    assert!(err.contains("recipient_email is invalid"), "{err}");
+    let err = run(args(foreign_touch - 1, "ann@example.com", "yesterday"));
+    assert!(err.contains("at is invalid"), "{err}");
+    // Nothing was created: the first accepted send is id 1.
+    assert_eq!(cli.send(user, foreign_touch - 1)["id"], 1);
+}
+
+#[test]
+fn send_status_follows_the_lifecycle_and_a_refusal_names_both_statuses_and_changes_nothing() {
+    let cli = Cli::new();
+    let (_, _, user, touch) = cli.org("Acme", "America/Los_Angeles");
+    cli.send(user, touch);
+    let sent = cli.ok(&[
+        "send",
+        "status",
+        "--send",
+        "1",
+        "--status",
+        "Sent",
+        "--at",
+        "2022-09-12T19:08:27Z",
+    ]);
+    assert_eq!(sent["status"], "Sent");
+    assert_eq!(
+        sent["status_updates"],
+        json!([{"status": "Sent", "occurred_at": "2022-09-12T12:08:27-07:00"}])
+    );
+
+    let err = cli.refused(&["send", "status", "--send", "1", "--status", "Shipped"]);
+    assert!(
+        err.contains("\"Sent\"") && err.contains("\"Shipped\""),
+        "{err}"
+    );
+    let err = cli.refused(&["send", "status", "--send", "1", "--status", "Lost"]);
+    assert!(err.contains("status is invalid"), "{err}");
+    let err = cli.refused(&[
+        "send",
+        "status",
+        "--send",
+        "1",
+        "--status",
+        "Opened",
+        "--at",
+        "2022-09-12T19:00:00Z",
+    ]);
+    assert!(err.contains("precede"), "{err}");
+    let err = cli.refused(&["send", "status", "--send", "7", "--status", "Sent"]);
+    assert!(err.contains("Send not found"), "{err}");
+
+    let used = cli.ok(&[
+        "send",
+        "status",
+        "--send",
+        "1",
+        "--status",
+        "Used",
+        "--at",
+        "2022-09-13T19:00:00Z",
+        "--cost",
+        "2.50",
+    ]);
+    assert_eq!(
+        (used["status"].clone(), used["current_total_cost"].clone()),
+        (json!("Used"), json!("2.5"))
+    );
+    let err = cli.refused(&[
+        "send", "status", "--send", "1", "--status", "Used", "--cost", "3",
+    ]);
+    assert!(
+        err.contains("\"Used\"") && err.contains("cannot change"),
+        "{err}"
+    );
+    // The refusals changed nothing.
+    let again = cli.refused(&["send", "status", "--send", "1", "--status", "Expired"]);
+    assert!(again.contains("\"Used\""), "{again}");
+}
+
+/// Replays a listed history through the core lifecycle, as the service would have applied it.
+fn replay(send: &Value, tz: &OrgTimeZone) {
+    let send_type: SendType = send["type"].as_str().unwrap().parse().unwrap();
+    let created_at: jiff::Timestamp = send["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(tz.format(created_at), send["created_at"].as_str().unwrap());
+    let mut history: Vec<StatusEntry> = Vec::new();
+    let mut cost: Money = "1000000".parse().unwrap();
+    for update in send["status_updates"].as_array().unwrap() {
+        let change = StatusChange {
+            status: update["status"].as_str().unwrap().parse().unwrap(),
+            occurred_at: update["occurred_at"].as_str().unwrap().parse().unwrap(),
+            cost: None,
+        };
+        let state = SendState {
+            kind: send_type.kind(),
+            created_at,
+            cost,
+            history: &history,
+        };
+        let t = lifecycle::plan(&state, &change).unwrap_or_else(|e| panic!("{e}: {send}"));
+        cost = t.cost;
+        history.push(t.entry);
+    }
+    if cost.is_zero() {
+        assert_eq!(send["current_total_cost"], "0.0", "{send}");
+    }
+    let status = history.last().map_or("pending", |e| e.status.as_str());
+    assert_eq!(send["status"], status);
+}
+
+#[test]
+fn seed_creates_what_it_needs_and_every_history_follows_the_lifecycle() {
+    let cli = Cli::new();
+    cli.ok(&[
+        "org",
+        "create",
+        "--name",
+        "Seeded",
+        "--time-zone",
+        "America/Chicago",
+    ]);
+    let out = cli.ok(&["seed", "--org", "1", "--sends", "600", "--seed", "7"]);
+    assert_eq!(out["sends"], 600);
+    assert_eq!(
+        out["created"],
+        json!({"teams": 8, "users": 50, "touches": 40})
+    );
+    let updates = out["status_updates"].as_u64().unwrap();
+    assert!((600..=3000).contains(&updates), "{updates}");
+
+    // Read it back over the API, with a token of the organization.
+    let token = cli.ok(&["token", "create", "--user", "1"])["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tz = OrgTimeZone::parse("America/Chicago").unwrap();
+    let url = cli.url.clone();
+    let sends: Vec<Value> = runtime.block_on(async move {
+        let store = giftwire_store::open(&url, &Default::default())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = giftwire_server::AppState::new(
+            store,
+            giftwire_core::Clock::system(),
+            &giftwire_server::ServerConfig {
+                rate_limit_per_second: None,
+            },
+        );
+        tokio::spawn(giftwire_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        let client = reqwest::Client::new();
+        let mut all = Vec::new();
+        for page in 1..=6 {
+            let body: Value = client
+                .get(format!(
+                    "http://{addr}/api/v3/send?per_page=100&page={page}"
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(body["total_count"], 600);
+            all.extend(body["sends"].as_array().unwrap().iter().cloned());
+        }
+        all
+    });
+    assert_eq!(sends.len(), 600);
+    let now = jiff::Timestamp::now();
+    let year_ago = now - jiff::SignedDuration::from_hours(24 * 367);
+    let mut kinds = std::collections::BTreeSet::new();
+    for send in &sends {
+        replay(send, &tz);
+        let created: jiff::Timestamp = send["created_at"].as_str().unwrap().parse().unwrap();
+        assert!(created > year_ago && created <= now, "{created}");
+        kinds.insert(send["type"].as_str().unwrap().to_owned());
+    }
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    let ids: Vec<i64> = sends.iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+
+    // A second seed reuses the catalog and appends.
+    let again = cli.ok(&["seed", "--org", "1", "--sends", "10"]);
+    assert_eq!(
+        again["created"],
+        json!({"teams": 0, "users": 0, "touches": 0})
+    );
+    let err = cli.refused(&["seed", "--org", "2", "--sends", "10"]);
+    assert!(err.contains("Organization not found"), "{err}");
+    let err = cli.refused(&["seed", "--org", "1", "--sends", "0"]);
+    assert!(err.contains("at least 1"), "{err}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_sends_and_another_seed_does_not() {
+    let clis = [Cli::new(), Cli::new(), Cli::new()];
+    for (cli, seed) in clis.iter().zip(["3", "3", "4"]) {
+        cli.ok(&["org", "create", "--name", "Twin"]);
+        cli.ok(&["seed", "--org", "1", "--sends", "50", "--seed", seed]);
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pages: Vec<_> = clis
+        .iter()
+        .map(|cli| {
+            runtime.block_on(async {
+                let store = giftwire_store::open(&cli.url, &Default::default())
+                    .await
+                    .unwrap();
+                let org = giftwire_core::OrgId::new(1);
+                store
+                    .list_sends(org, giftwire_core::PageRequest::new(1, 100))
+                    .await
+                    .unwrap()
+                    .sends
+            })
+        })
+        .collect();
+    assert_eq!(pages[0].len(), 50);
+    assert_eq!(pages[0], pages[1]);
+    assert_ne!(pages[0], pages[2]);
+}
