@@ -745,3 +745,171 @@ fn the_same_seed_gives_the_same_sends_and_another_seed_does_not() {
     assert_eq!(pages[0], pages[1]);
     assert_ne!(pages[0], pages[2]);
 }
+
+/// A server process started by a test, killed when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads lines from `reader` until one contains `marker`; returns every line read.
+fn read_until(reader: &mut impl std::io::BufRead, marker: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(
+            n > 0,
+            "the process ended before printing {marker:?}: {lines:#?}"
+        );
+        let done = line.contains(marker);
+        lines.push(line.trim_end().to_owned());
+        if done {
+            return lines;
+        }
+    }
+}
+
+fn get_json(url: &str, token: &str) -> (u16, Value) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    })
+}
+
+fn schema_errors(body: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(include_str!("../fixtures/send-list.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator.iter_errors(body).map(|e| e.to_string()).collect()
+}
+
+/// Starts `giftwire demo` on a free port; returns the process, its token and its curl URL.
+fn start_demo(cli: &Cli) -> (Running, String, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .current_dir(cli.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let running = Running(child);
+    let lines = read_until(&mut stdout, "serving on http://");
+    let curl = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("curl "))
+        .expect("a curl line")
+        .clone();
+    let token = curl
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = curl
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_matches('\'')
+        .to_owned();
+    (running, token, url, lines)
+}
+
+#[test]
+fn demo_prints_a_token_and_a_curl_line_that_returns_a_valid_page_and_reuses_its_data() {
+    let cli = Cli::new();
+    let (server, token, url, lines) = start_demo(&cli);
+    assert!(lines[0].contains("1500 sends"), "{lines:#?}");
+    assert!(url.contains("/api/v3/send?per_page=2"), "{url}");
+    let (status, body) = get_json(&url, &token);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(schema_errors(&body), Vec::<String>::new());
+    assert_eq!(body["per_page"], 2);
+    assert_eq!(body["total_count"], 1200);
+    // The first organization's times are Pacific.
+    let created = body["sends"][0]["created_at"].as_str().unwrap();
+    assert!(
+        created.ends_with("-08:00") || created.ends_with("-07:00"),
+        "{created}"
+    );
+    drop(server);
+
+    // A second run reuses both organizations and their sends, with a new token.
+    let (_server, second_token, url, lines) = start_demo(&cli);
+    assert!(lines[0].contains("1500 sends"), "{lines:#?}");
+    assert_ne!(second_token, token);
+    let (status, body) = get_json(&url, &second_token);
+    assert_eq!(status, 200);
+    assert_eq!(body["total_count"], 1200);
+    let orgs = cli.ok(&["org", "create", "--name", "Third"]);
+    assert_eq!(orgs["id"], 3, "the demo created its two organizations once");
+}
+
+#[test]
+fn serve_answers_on_its_address_and_stops_cleanly_on_sigterm() {
+    let cli = Cli::new();
+    let (_, _, user, touch) = cli.org("Acme", "UTC");
+    cli.send(user, touch);
+    let token = cli.ok(&["token", "create", "--user", &user.to_string()])["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    let mut server = Running(child);
+    let lines = read_until(&mut stderr, "serving");
+    let line = lines.last().unwrap();
+    let addr = line
+        .split("addr=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let (status, body) = get_json(&format!("http://{addr}/api/v3/send.json"), &token);
+    assert_eq!(status, 200);
+    assert_eq!(body["total_count"], 1);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = server.0.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut std::io::BufReader::new(stdout), &mut printed).unwrap();
+    assert_eq!(printed, "", "serve prints nothing on stdout");
+}
+
+#[test]
+fn serve_refuses_an_address_in_use() {
+    let cli = Cli::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = cli.refused(&["serve", "--listen", &addr]);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
