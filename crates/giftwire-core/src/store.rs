@@ -114,6 +114,8 @@ pub struct Principal {
     pub org_id: OrgId,
     pub time_zone: OrgTimeZone,
     pub scopes: Scopes,
+    /// When the token stops working, if ever.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,11 +185,41 @@ impl SendRecord {
     }
 }
 
-/// One page of an organization's sends, ascending by id, with the exact total.
+/// What a page's content depends on, read in O(1) of the organization's size and the page's
+/// depth. Two reads with equal versions (and the same page request) list the same sends with
+/// the same content, so a rendered page can be reused while its version holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageVersion {
+    /// The organization's exact number of sends (`total_count`).
+    pub total: u64,
+    /// The sum of the changes made to the page's sends since their creation; it grows with
+    /// every status update or cost change of any of them.
+    pub changes: i64,
+    /// The organization's catalog version (names of touches, users and teams).
+    pub catalog: i64,
+}
+
+impl PageVersion {
+    /// How many sends precede the first of the page, and how many the page holds.
+    pub fn range(&self, page: PageRequest) -> (u64, u64) {
+        let first = page.offset().min(self.total);
+        let last = (page.offset() + u64::from(page.per_page())).min(self.total);
+        (first, last - first)
+    }
+}
+
+/// One page of an organization's sends, ascending by id, with the version it was read at.
 #[derive(Debug, Clone)]
 pub struct SendPage {
-    pub total: u64,
+    pub version: PageVersion,
     pub sends: Vec<SendRecord>,
+}
+
+impl SendPage {
+    /// The exact number of the organization's sends.
+    pub fn total(&self) -> u64 {
+        self.version.total
+    }
 }
 
 /// Counts of what a bulk load wrote.
@@ -241,8 +273,12 @@ pub trait Store: Send + Sync + 'static {
         id: SendId,
         change: StatusChange,
     ) -> Result<SendRecord, StoreError>;
-    /// One page, ascending by id. Its cost does not depend on how deep the page is.
+    /// One page, ascending by id, and its version read in the same snapshot. Its cost does not
+    /// depend on how deep the page is nor on how many sends the organization has.
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError>;
+    /// The version of a page alone: one indexed read of the page's range, cheaper than
+    /// [`Store::list_sends`]. Callers that cached a page at this version may serve it again.
+    async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError>;
     /// Loads many sends with their histories in one transaction (seeding).
     async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError>;
 }

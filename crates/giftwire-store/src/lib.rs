@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use giftwire_core::Store;
 
+mod records;
+mod rows;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

@@ -179,7 +179,13 @@ pub async fn send(store: &dyn Store, clock: &Clock, command: SendCommand) -> Res
                 created_at,
                 cost: None,
             };
-            let send = store.create_send(sender.org_id, new).await?;
+            let send = store.create_send(sender.org_id, new).await.map_err(|e| match e {
+                giftwire_core::StoreError::NotFound("Touch") => anyhow::anyhow!(
+                    "Touch not found: touch {touch} is not one of organization {}, the user's organization",
+                    sender.org_id
+                ),
+                other => other.into(),
+            })?;
             let org = store.org(sender.org_id).await?;
             Ok(serde_json::to_value(giftwire_server::render::send(
                 &send,

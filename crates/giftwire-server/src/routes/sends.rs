@@ -37,7 +37,7 @@ async fn list_sends(
     let body = SendList {
         current_page: page.page(),
         per_page: page.per_page(),
-        total_count: listed.total,
+        total_count: listed.total(),
         sends: listed
             .sends
             .iter()

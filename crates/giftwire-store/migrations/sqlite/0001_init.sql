@@ -12,6 +12,9 @@ CREATE TABLE organizations (
     -- Sends ever created here. Sends are never deleted, so this is the exact total_count, kept
     -- in the same transaction as each insert; org_seq values are 1..send_count without gaps.
     send_count  INTEGER NOT NULL DEFAULT 0 CHECK (send_count >= 0),
+    -- Bumped whenever something a listed send shows from the catalog (a touch's or a user's
+    -- name, a user's team) changes, so that cached pages of the organization are not reused.
+    catalog_version  INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL
 );
 
@@ -65,13 +68,18 @@ CREATE TABLE api_tokens (
     FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
 );
 
+-- Clustered by organization and position, so that a page is one contiguous range of the table
+-- whatever its depth.
 CREATE TABLE sends (
-    -- Unique across organizations and increasing in creation order.
-    id                 INTEGER PRIMARY KEY,
     org_id             INTEGER NOT NULL,
     -- Position of the send in its organization: 1, 2, 3, ... in id order. Page N of per_page P
     -- is org_seq in ((N-1)P, NP]: a range read whatever N is.
     org_seq            INTEGER NOT NULL,
+    -- Unique across organizations and increasing in creation order.
+    id                 INTEGER NOT NULL UNIQUE,
+    -- Counts the changes of this send after its creation (status updates and cost changes). The
+    -- sum over a page changes whenever the page's content does: it validates cached pages.
+    version            INTEGER NOT NULL DEFAULT 0,
     touch_id           INTEGER NOT NULL,
     sender_id          INTEGER NOT NULL,
     recipient_name     TEXT    NOT NULL,
@@ -80,10 +88,10 @@ CREATE TABLE sends (
     sent_via           TEXT    NOT NULL,
     cost               TEXT    NOT NULL,
     created_at         INTEGER NOT NULL,
-    UNIQUE (org_id, org_seq),
+    PRIMARY KEY (org_id, org_seq),
     FOREIGN KEY (org_id, touch_id) REFERENCES touches (org_id, id),
     FOREIGN KEY (org_id, sender_id) REFERENCES users (org_id, id)
-);
+) WITHOUT ROWID;
 
 -- The history of each send, oldest first (seq 1, 2, ...). Keyed by organization, then send, so
 -- that the updates of one page are one contiguous range.

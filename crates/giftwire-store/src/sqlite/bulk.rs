@@ -8,9 +8,10 @@ use giftwire_core::{OrgId, StoreError};
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::rows::{col, db_err};
+use super::errors::db_err;
+use crate::rows::RowExt;
 
-/// Sends per `INSERT` (11 parameters each; SQLite allows 32,766 per statement).
+/// Sends per `INSERT` (12 parameters each; SQLite allows 32,766 per statement).
 const SENDS_PER_STATEMENT: usize = 500;
 /// Status updates per `INSERT` (5 parameters each).
 const UPDATES_PER_STATEMENT: usize = 2000;
@@ -69,15 +70,15 @@ pub(super) async fn insert(
     let first_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM sends")
         .fetch_one(&mut *conn)
         .await
-        .map_err(db_err)
-        .and_then(|row| col(&row, 0))?;
+        .map_err(db_err)?
+        .int(0)?;
 
     let mut offset = 0usize;
     for chunk in sends.chunks(SENDS_PER_STATEMENT) {
         let sql = values_sql(
-            "INSERT INTO sends (id, org_id, org_seq, touch_id, sender_id, recipient_name, \
+            "INSERT INTO sends (id, org_id, org_seq, version, touch_id, sender_id, recipient_name, \
              recipient_email, recipient_company, sent_via, cost, created_at)",
-            11,
+            12,
             chunk.len(),
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -87,6 +88,7 @@ pub(super) async fn insert(
                 .bind(first_id + n)
                 .bind(org.get())
                 .bind(first_seq + n)
+                .bind(s.history.len() as i64)
                 .bind(s.send.touch.get())
                 .bind(s.send.sender.get())
                 .bind(s.send.recipient.name.clone())

@@ -5,29 +5,30 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry};
+use giftwire_core::lifecycle::{self, SendState, StatusChange};
 use giftwire_core::store::{
-    BulkLoaded, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org, Principal, Recipient, SeedSend,
-    SendPage, SendRecord, SenderRef, Team, TokenInfo, Touch, TouchRef, User,
+    BulkLoaded, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org, PageVersion, Principal,
+    SeedSend, SendPage, SendRecord, Team, TokenInfo, Touch, User,
 };
 use giftwire_core::{
-    Currency, InvalidValue, Money, OrgId, OrgTimeZone, PageRequest, Scopes, SendId, SendStatus,
-    SendType, Store, StoreError, Subtype, TeamId, TokenHash, TokenId, TouchId, UserId,
+    Money, Name, OrgId, PageRequest, SendId, Store, StoreError, TeamId, TokenHash, TokenId,
+    TouchId, UserId,
 };
 use jiff::Timestamp;
-use jiff::civil::Date;
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 
+use crate::records::{self, USER_COLUMNS};
+use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
 
 mod bulk;
-mod rows;
+mod errors;
 
-use rows::{col, db_err, parse_col, time_col};
+use errors::{db_err, on_unique};
 
 /// A [`Store`] on an SQLite database file.
 #[derive(Debug, Clone)]
@@ -49,7 +50,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
-            .pragma("cache_size", "-65536")
+            // 16 MiB of page cache per connection; the operating system caches the rest.
+            .pragma("cache_size", "-16384")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
@@ -69,11 +71,6 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    /// Closes every connection, waiting for the ones in use.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
@@ -90,58 +87,11 @@ fn now_secs() -> i64 {
     Timestamp::now().as_second()
 }
 
-fn org_from_row(row: &SqliteRow) -> Result<Org, StoreError> {
-    let tz: String = col(row, 2)?;
-    Ok(Org {
-        id: OrgId::new(col(row, 0)?),
-        name: col(row, 1)?,
-        time_zone: OrgTimeZone::parse(&tz).map_err(rows::corrupt)?,
-        send_count: col::<i64>(row, 3)? as u64,
-    })
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: UserId::new(col(row, 0)?),
-        org_id: OrgId::new(col(row, 1)?),
-        team_id: col::<Option<i64>>(row, 2)?.map(TeamId::new),
-        name: col(row, 3)?,
-        email: col(row, 4)?,
-        role: parse_col(row, 5)?,
-    })
-}
-
-fn date_col(row: &SqliteRow, idx: usize) -> Result<Option<Date>, StoreError> {
-    col::<Option<String>>(row, idx)?
-        .map(|s| {
-            s.parse::<Date>()
-                .map_err(|_| rows::corrupt(InvalidValue::new("date", &s)))
-        })
-        .transpose()
-}
-
-fn touch_from_row(row: &SqliteRow) -> Result<Touch, StoreError> {
-    Ok(Touch {
-        id: TouchId::new(col(row, 0)?),
-        org_id: OrgId::new(col(row, 1)?),
-        name: col(row, 2)?,
-        send_type: parse_col(row, 3)?,
-        subtype: parse_col(row, 4)?,
-        currency: parse_col(row, 5)?,
-        price: parse_col(row, 6)?,
-        delivery_type: parse_col(row, 7)?,
-        starts_on: date_col(row, 8)?,
-        ends_on: date_col(row, 9)?,
-        active: col::<i64>(row, 10)? != 0,
-    })
-}
-
-const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role";
 const TOUCH_COLUMNS: &str =
     "id, org_id, name, type, subtype, currency, price, delivery_type, starts_on, ends_on, active";
 
-/// The columns of a listed send, joined with its touch, sender and team. Extended with a
-/// `WHERE` clause by [`send_query!`].
+/// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
+/// team. Extended with a `WHERE` clause.
 macro_rules! send_select {
     () => {
         "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
@@ -155,39 +105,14 @@ macro_rules! send_select {
     };
 }
 
-fn send_from_row(row: &SqliteRow) -> Result<SendRecord, StoreError> {
-    let team = match (
-        col::<Option<i64>>(row, 12)?,
-        col::<Option<String>>(row, 13)?,
-    ) {
-        (Some(id), Some(name)) => Some((TeamId::new(id), name)),
-        _ => None,
-    };
-    Ok(SendRecord {
-        id: SendId::new(col(row, 0)?),
-        touch: TouchRef {
-            id: TouchId::new(col(row, 1)?),
-            name: col(row, 2)?,
-            send_type: parse_col::<SendType>(row, 3)?,
-            subtype: parse_col::<Subtype>(row, 4)?,
-            currency: parse_col::<Currency>(row, 5)?,
-        },
-        recipient: Recipient {
-            name: col(row, 6)?,
-            email: col(row, 7)?,
-            company_name: col(row, 8)?,
-        },
-        sender: SenderRef {
-            id: UserId::new(col(row, 9)?),
-            name: col(row, 10)?,
-            email: col(row, 11)?,
-            team,
-        },
-        sent_via: col(row, 14)?,
-        cost: parse_col::<Money>(row, 15)?,
-        created_at: time_col(row, 16)?,
-        history: Vec::new(),
-    })
+async fn org_exists(conn: &mut SqliteConnection, org: OrgId) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM organizations WHERE id = ?1")
+        .bind(org.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Organization"))
+        .map(|_| ())
 }
 
 /// Reads one send of an organization with its history, inside the caller's transaction.
@@ -203,7 +128,7 @@ async fn load_send(
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("Send"))?;
-    let mut sends = [send_from_row(&row)?];
+    let mut sends = [records::send(&row)?];
     attach_histories(conn, org, &mut sends).await?;
     let [send] = sends;
     Ok(send)
@@ -229,23 +154,34 @@ async fn attach_histories(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
-    let mut i = 0;
-    for row in &rows {
-        let send_id: i64 = col(row, 0)?;
-        while i < sends.len() && sends[i].id.get() < send_id {
-            i += 1;
-        }
-        match sends.get_mut(i) {
-            Some(send) if send.id.get() == send_id => send.history.push(StatusEntry {
-                status: parse_col::<SendStatus>(row, 1)?,
-                occurred_at: time_col(row, 2)?,
-            }),
-            // An update of a send of the org that is between two listed ids cannot exist:
-            // org_seq and id grow together. Skip it rather than misattribute it.
-            _ => {}
-        }
-    }
-    Ok(())
+    records::attach_histories(sends, &rows)
+}
+
+/// The version of a page, in one statement (so one snapshot): the organization's total and
+/// catalog version, and the sum of the versions of the sends in the page's range.
+async fn read_page_version(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    page: PageRequest,
+) -> Result<PageVersion, StoreError> {
+    let row = sqlx::query(
+        "SELECT o.send_count, o.catalog_version, \
+                (SELECT COALESCE(SUM(s.version), 0) FROM sends s \
+                 WHERE s.org_id = o.id AND s.org_seq > ?2 AND s.org_seq <= ?3) \
+         FROM organizations o WHERE o.id = ?1",
+    )
+    .bind(org.get())
+    .bind(page.offset() as i64)
+    .bind((page.offset() + u64::from(page.per_page())) as i64)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Organization"))?;
+    Ok(PageVersion {
+        total: row.int(0)? as u64,
+        catalog: row.int(1)?,
+        changes: row.int(2)?,
+    })
 }
 
 /// Checks that a touch and a user are both the organization's; returns the touch's price.
@@ -269,7 +205,7 @@ async fn touch_price_and_sender(
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("User"))?;
-    parse_col(&price, 0)
+    price.parsed(0)
 }
 
 /// Reserves `n` consecutive org_seq values: returns the first. Holds the write lock.
@@ -283,7 +219,7 @@ async fn reserve_seqs(conn: &mut SqliteConnection, org: OrgId, n: u64) -> Result
     .await
     .map_err(db_err)?
     .ok_or(StoreError::NotFound("Organization"))?;
-    Ok(col::<i64>(&row, 0)? - n as i64 + 1)
+    Ok(row.int(0)? - n as i64 + 1)
 }
 
 #[async_trait]
@@ -299,7 +235,7 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
-        org_from_row(&row)
+        records::org(&row)
     }
 
     async fn org(&self, org: OrgId) -> Result<Org, StoreError> {
@@ -310,7 +246,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db_err)?
                 .ok_or(StoreError::NotFound("Organization"))?;
-        org_from_row(&row)
+        records::org(&row)
     }
 
     async fn all_orgs(&self) -> Result<Vec<Org>, StoreError> {
@@ -319,12 +255,12 @@ impl Store for SqliteStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
-        rows.iter().map(org_from_row).collect()
+        rows.iter().map(records::org).collect()
     }
 
-    async fn create_team(&self, org: OrgId, name: giftwire_core::Name) -> Result<Team, StoreError> {
+    async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError> {
         let mut tx = self.write_tx().await?;
-        self.org_exists(&mut tx, org).await?;
+        org_exists(&mut tx, org).await?;
         let row = sqlx::query(
             "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3) RETURNING id, org_id, name",
         )
@@ -334,11 +270,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let team = Team {
-            id: TeamId::new(col(&row, 0)?),
-            org_id: OrgId::new(col(&row, 1)?),
-            name: col(&row, 2)?,
-        };
+        let team = records::team(&row)?;
         tx.commit().await.map_err(db_err)?;
         Ok(team)
     }
@@ -349,20 +281,12 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Team {
-                    id: TeamId::new(col(row, 0)?),
-                    org_id: OrgId::new(col(row, 1)?),
-                    name: col(row, 2)?,
-                })
-            })
-            .collect()
+        rows.iter().map(records::team).collect()
     }
 
     async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError> {
         let mut tx = self.write_tx().await?;
-        self.org_exists(&mut tx, org).await?;
+        org_exists(&mut tx, org).await?;
         if let Some(team) = new.team {
             sqlx::query("SELECT 1 FROM teams WHERE org_id = ?1 AND id = ?2")
                 .bind(org.get())
@@ -384,15 +308,8 @@ impl Store for SqliteStore {
         .bind(now_secs())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            rows::on_unique(e, || {
-                format!(
-                    "a user with email {} already exists in organization {org}",
-                    new.email.as_str()
-                )
-            })
-        })?;
-        let user = user_from_row(&row)?;
+        .map_err(|e| on_unique(e, || records::duplicate_email(&new, org)))?;
+        let user = records::user(&row)?;
         tx.commit().await.map_err(db_err)?;
         Ok(user)
     }
@@ -405,7 +322,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(records::user).collect()
     }
 
     async fn user_system_wide(&self, user: UserId) -> Result<User, StoreError> {
@@ -417,12 +334,12 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("User"))?;
-        user_from_row(&row)
+        records::user(&row)
     }
 
     async fn create_touch(&self, org: OrgId, new: NewTouch) -> Result<Touch, StoreError> {
         let mut tx = self.write_tx().await?;
-        self.org_exists(&mut tx, org).await?;
+        org_exists(&mut tx, org).await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO touches (org_id, name, type, subtype, currency, price, delivery_type, \
                                   starts_on, ends_on, active, created_at) \
@@ -442,7 +359,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let touch = touch_from_row(&row)?;
+        let touch = records::touch(&row)?;
         tx.commit().await.map_err(db_err)?;
         Ok(touch)
     }
@@ -455,18 +372,18 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter().map(touch_from_row).collect()
+        rows.iter().map(records::touch).collect()
     }
 
     async fn create_token(&self, new: NewToken) -> Result<TokenInfo, StoreError> {
         let mut tx = self.write_tx().await?;
-        let org: i64 = sqlx::query("SELECT org_id FROM users WHERE id = ?1")
+        let org = sqlx::query("SELECT org_id FROM users WHERE id = ?1")
             .bind(new.user.get())
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?
-            .ok_or(StoreError::NotFound("User"))
-            .and_then(|row| col(&row, 0))?;
+            .ok_or(StoreError::NotFound("User"))?
+            .int(0)?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (org_id, user_id, token_hash, scopes, created_at, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
@@ -479,9 +396,9 @@ impl Store for SqliteStore {
         .bind(new.expires_at.map(|t| t.as_second()))
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| rows::on_unique(e, || "a token with that hash already exists".to_owned()))?;
+        .map_err(|e| on_unique(e, || "a token with that hash already exists".to_owned()))?;
         let info = TokenInfo {
-            id: TokenId::new(col(&row, 0)?),
+            id: TokenId::new(row.int(0)?),
             user_id: new.user,
             org_id: OrgId::new(org),
             scopes: new.scopes,
@@ -511,8 +428,8 @@ impl Store for SqliteStore {
         hash: TokenHash,
         now: Timestamp,
     ) -> Result<Option<Principal>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT k.id, k.user_id, k.org_id, k.scopes, o.time_zone \
+        let row = sqlx::query(
+            "SELECT k.id, k.user_id, k.org_id, k.scopes, o.time_zone, k.expires_at \
              FROM api_tokens k JOIN organizations o ON o.id = k.org_id \
              WHERE k.token_hash = ?1 AND k.revoked_at IS NULL \
                AND (k.expires_at IS NULL OR k.expires_at > ?2)",
@@ -521,29 +438,20 @@ impl Store for SqliteStore {
         .bind(now.as_second())
         .fetch_optional(&self.pool)
         .await
-        .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        let scopes: String = col(&row, 3)?;
-        let tz: String = col(&row, 4)?;
-        Ok(Some(Principal {
-            token_id: TokenId::new(col(&row, 0)?),
-            user_id: UserId::new(col(&row, 1)?),
-            org_id: OrgId::new(col(&row, 2)?),
-            scopes: Scopes::parse(&scopes).map_err(rows::corrupt)?,
-            time_zone: OrgTimeZone::parse(&tz).map_err(rows::corrupt)?,
-        }))
+        .map_err(db_err)?;
+        row.as_ref().map(records::principal).transpose()
     }
 
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
         let mut tx = self.write_tx().await?;
         let price = touch_price_and_sender(&mut tx, org, new.touch, new.sender).await?;
         let seq = reserve_seqs(&mut tx, org, 1).await?;
+        // The write lock is held: the next id is the largest plus one, and ids grow with org_seq.
         let row = sqlx::query(
-            "INSERT INTO sends (org_id, org_seq, touch_id, sender_id, recipient_name, \
+            "INSERT INTO sends (org_id, org_seq, id, touch_id, sender_id, recipient_name, \
                                 recipient_email, recipient_company, sent_via, cost, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) + 1 FROM sends), \
+                     ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
         )
         .bind(org.get())
         .bind(seq)
@@ -558,8 +466,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let id = SendId::new(col(&row, 0)?);
-        let send = load_send(&mut tx, org, id).await?;
+        let send = load_send(&mut tx, org, SendId::new(row.int(0)?)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -572,13 +479,13 @@ impl Store for SqliteStore {
     }
 
     async fn send_org_system_wide(&self, id: SendId) -> Result<OrgId, StoreError> {
-        sqlx::query("SELECT org_id FROM sends WHERE id = ?1")
+        let row = sqlx::query("SELECT org_id FROM sends WHERE id = ?1")
             .bind(id.get())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?
-            .ok_or(StoreError::NotFound("Send"))
-            .and_then(|row| Ok(OrgId::new(col(&row, 0)?)))
+            .ok_or(StoreError::NotFound("Send"))?;
+        Ok(OrgId::new(row.int(0)?))
     }
 
     async fn change_status(
@@ -610,15 +517,15 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        if transition.cost != send.cost {
-            sqlx::query("UPDATE sends SET cost = ?3 WHERE org_id = ?1 AND id = ?2")
-                .bind(org.get())
-                .bind(id.get())
-                .bind(transition.cost.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
+        sqlx::query(
+            "UPDATE sends SET cost = ?3, version = version + 1 WHERE org_id = ?1 AND id = ?2",
+        )
+        .bind(org.get())
+        .bind(id.get())
+        .bind(transition.cost.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         send.history.push(transition.entry);
         send.cost = transition.cost;
@@ -627,36 +534,33 @@ impl Store for SqliteStore {
 
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
         let mut tx = self.read_tx().await?;
-        let total: i64 = sqlx::query("SELECT send_count FROM organizations WHERE id = ?1")
-            .bind(org.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("Organization"))
-            .and_then(|row| col(&row, 0))?;
-        let total = total as u64;
-        let first = page.offset();
-        let last = (first + u64::from(page.per_page())).min(total);
+        let version = read_page_version(&mut tx, org, page).await?;
+        let (first, count) = version.range(page);
         let mut sends = Vec::new();
-        if first < total {
+        if count > 0 {
             let rows = sqlx::query(concat!(
                 send_select!(),
                 "WHERE s.org_id = ?1 AND s.org_seq > ?2 AND s.org_seq <= ?3 ORDER BY s.org_seq"
             ))
             .bind(org.get())
             .bind(first as i64)
-            .bind(last as i64)
+            .bind((first + count) as i64)
             .fetch_all(&mut *tx)
             .await
             .map_err(db_err)?;
             sends = rows
                 .iter()
-                .map(send_from_row)
+                .map(records::send)
                 .collect::<Result<Vec<_>, _>>()?;
             attach_histories(&mut tx, org, &mut sends).await?;
         }
         tx.commit().await.map_err(db_err)?;
-        Ok(SendPage { total, sends })
+        Ok(SendPage { version, sends })
+    }
+
+    async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        read_page_version(&mut conn, org, page).await
     }
 
     async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError> {
@@ -664,17 +568,5 @@ impl Store for SqliteStore {
         let loaded = bulk::insert(&mut tx, org, &sends).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(loaded)
-    }
-}
-
-impl SqliteStore {
-    async fn org_exists(&self, conn: &mut SqliteConnection, org: OrgId) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1 FROM organizations WHERE id = ?1")
-            .bind(org.get())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("Organization"))
-            .map(|_| ())
     }
 }

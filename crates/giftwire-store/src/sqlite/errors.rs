@@ -1,40 +1,6 @@
-//! Reading columns into domain types, and turning SQLite's errors into [`StoreError`]s.
+//! SQLite's errors as [`StoreError`]s: what can pass by waiting is `Unavailable`.
 
-use std::str::FromStr;
-
-use giftwire_core::{InvalidValue, StoreError};
-use jiff::Timestamp;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Decode, Row, Sqlite, Type};
-
-/// A column by position.
-pub(super) fn col<'r, T>(row: &'r SqliteRow, idx: usize) -> Result<T, StoreError>
-where
-    T: Decode<'r, Sqlite> + Type<Sqlite>,
-{
-    row.try_get(idx)
-        .map_err(|e| StoreError::Internal(Box::new(e)))
-}
-
-/// A text column parsed into a domain type; a value that does not parse is a corrupt row.
-pub(super) fn parse_col<T>(row: &SqliteRow, idx: usize) -> Result<T, StoreError>
-where
-    T: FromStr<Err = InvalidValue>,
-{
-    let s: &str = col(row, idx)?;
-    s.parse().map_err(corrupt)
-}
-
-/// An INTEGER column of UTC seconds.
-pub(super) fn time_col(row: &SqliteRow, idx: usize) -> Result<Timestamp, StoreError> {
-    let secs: i64 = col(row, idx)?;
-    Timestamp::from_second(secs).map_err(|e| StoreError::Internal(Box::new(e)))
-}
-
-/// A stored value that the domain refuses: the database was written by something else.
-pub(super) fn corrupt(e: InvalidValue) -> StoreError {
-    StoreError::Internal(format!("corrupt row: {e}").into())
-}
+use giftwire_core::StoreError;
 
 /// SQLite's primary result code of a database error (the low byte of the extended code).
 fn primary_code(e: &sqlx::Error) -> Option<i64> {

@@ -1,0 +1,158 @@
+//! Rows into domain records, shared by both backends (they select the same columns in the same
+//! order), and the assembly of a page's histories.
+
+use giftwire_core::lifecycle::StatusEntry;
+use giftwire_core::store::{
+    NewUser, Org, Principal, Recipient, SendRecord, SenderRef, Team, Touch, TouchRef, User,
+};
+use giftwire_core::{
+    InvalidValue, OrgId, OrgTimeZone, Scopes, SendId, StoreError, TeamId, TokenId, TouchId, UserId,
+};
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::rows::{RowExt, corrupt};
+
+/// Columns: id, name, time_zone, send_count.
+pub(crate) fn org(row: &impl RowExt) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: OrgId::new(row.int(0)?),
+        name: row.text(1)?,
+        time_zone: OrgTimeZone::parse(&row.text(2)?).map_err(corrupt)?,
+        send_count: row.int(3)? as u64,
+    })
+}
+
+/// Columns: id, org_id, name.
+pub(crate) fn team(row: &impl RowExt) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: TeamId::new(row.int(0)?),
+        org_id: OrgId::new(row.int(1)?),
+        name: row.text(2)?,
+    })
+}
+
+/// The columns of [`user`].
+pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role";
+
+pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::new(row.int(0)?),
+        org_id: OrgId::new(row.int(1)?),
+        team_id: row.opt_int(2)?.map(TeamId::new),
+        name: row.text(3)?,
+        email: row.text(4)?,
+        role: row.parsed(5)?,
+    })
+}
+
+fn date(row: &impl RowExt, idx: usize) -> Result<Option<Date>, StoreError> {
+    row.opt_text(idx)?
+        .map(|s| {
+            s.parse::<Date>()
+                .map_err(|_| corrupt(InvalidValue::new("date", &s)))
+        })
+        .transpose()
+}
+
+/// Columns: id, org_id, name, type, subtype, currency, price (text), delivery_type,
+/// starts_on (text), ends_on (text), active (integer).
+pub(crate) fn touch(row: &impl RowExt) -> Result<Touch, StoreError> {
+    Ok(Touch {
+        id: TouchId::new(row.int(0)?),
+        org_id: OrgId::new(row.int(1)?),
+        name: row.text(2)?,
+        send_type: row.parsed(3)?,
+        subtype: row.parsed(4)?,
+        currency: row.parsed(5)?,
+        price: row.parsed(6)?,
+        delivery_type: row.parsed(7)?,
+        starts_on: date(row, 8)?,
+        ends_on: date(row, 9)?,
+        active: row.int(10)? != 0,
+    })
+}
+
+/// Columns: s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, s.recipient_name,
+/// s.recipient_email, s.recipient_company, s.sender_id, u.name, u.email, u.team_id, tm.name,
+/// s.sent_via, s.cost (text), s.created_at (seconds).
+pub(crate) fn send(row: &impl RowExt) -> Result<SendRecord, StoreError> {
+    let team = match (row.opt_int(12)?, row.opt_text(13)?) {
+        (Some(id), Some(name)) => Some((TeamId::new(id), name)),
+        _ => None,
+    };
+    Ok(SendRecord {
+        id: SendId::new(row.int(0)?),
+        touch: TouchRef {
+            id: TouchId::new(row.int(1)?),
+            name: row.text(2)?,
+            send_type: row.parsed(3)?,
+            subtype: row.parsed(4)?,
+            currency: row.parsed(5)?,
+        },
+        recipient: Recipient {
+            name: row.text(6)?,
+            email: row.text(7)?,
+            company_name: row.opt_text(8)?,
+        },
+        sender: SenderRef {
+            id: UserId::new(row.int(9)?),
+            name: row.text(10)?,
+            email: row.text(11)?,
+            team,
+        },
+        sent_via: row.text(14)?,
+        cost: row.parsed(15)?,
+        created_at: row.time(16)?,
+        history: Vec::new(),
+    })
+}
+
+/// Distributes status updates (columns: send_id, status, occurred_at in seconds; ordered by
+/// send id, then position) over `sends`, which are ascending by id.
+pub(crate) fn attach_histories<R: RowExt>(
+    sends: &mut [SendRecord],
+    updates: &[R],
+) -> Result<(), StoreError> {
+    let mut i = 0;
+    for row in updates {
+        let send_id = row.int(0)?;
+        while i < sends.len() && sends[i].id.get() < send_id {
+            i += 1;
+        }
+        match sends.get_mut(i) {
+            Some(send) if send.id.get() == send_id => send.history.push(StatusEntry {
+                status: row.parsed(1)?,
+                occurred_at: row.time(2)?,
+            }),
+            // Not one of the listed sends (the range is by id, and ids of the organization grow
+            // with its positions, so this does not happen); never attach it to another send.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Columns: token id, user id, org id, scopes, time zone, expires_at (seconds or null).
+pub(crate) fn principal(row: &impl RowExt) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        token_id: TokenId::new(row.int(0)?),
+        user_id: UserId::new(row.int(1)?),
+        org_id: OrgId::new(row.int(2)?),
+        scopes: Scopes::parse(&row.text(3)?).map_err(corrupt)?,
+        time_zone: OrgTimeZone::parse(&row.text(4)?).map_err(corrupt)?,
+        expires_at: row
+            .opt_int(5)?
+            .map(Timestamp::from_second)
+            .transpose()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?,
+    })
+}
+
+/// The message of a refused user whose email the organization already has.
+pub(crate) fn duplicate_email(new: &NewUser, org: OrgId) -> String {
+    format!(
+        "a user with email {} already exists in organization {org}",
+        new.email.as_str()
+    )
+}
