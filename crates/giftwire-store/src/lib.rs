@@ -1,15 +1,17 @@
-//! The implementations of [`giftwire_core::Store`]: SQLite (embedded, the default) now, with
-//! PostgreSQL to follow behind the same trait. Each backend keeps its own SQL and migrations;
+//! The implementations of [`giftwire_core::Store`]: SQLite (embedded, the default) and
+//! PostgreSQL, behind the same trait. Each backend keeps its own SQL and migrations;
 //! [`open`] picks one from a database URL and runs its migrations.
 
 use std::sync::Arc;
 
 use giftwire_core::Store;
 
+mod postgres;
 mod records;
 mod rows;
 mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Why a database could not be opened.
@@ -61,6 +63,8 @@ impl Default for StoreOptions {
 pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, options).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url, options).await?))
     } else {
         Err(OpenError::UnsupportedUrl(url.to_owned()))
     }

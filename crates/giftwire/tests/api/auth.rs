@@ -4,13 +4,12 @@
 use giftwire_core::PlainToken;
 use serde_json::json;
 
-use crate::helpers::{at, spawn};
+use crate::helpers::{Backend, at, backend_tests, spawn};
 
 const INVALID: &str = "The access token is invalid";
 
-#[tokio::test]
-async fn no_header_or_another_scheme_is_a_401_with_the_bare_challenge() {
-    let app = spawn().await;
+async fn no_header_or_another_scheme_is_a_401_with_the_bare_challenge(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     for header in [
         None,
@@ -37,9 +36,8 @@ async fn no_header_or_another_scheme_is_a_401_with_the_bare_challenge() {
     }
 }
 
-#[tokio::test]
-async fn the_scheme_name_is_case_insensitive() {
-    let app = spawn().await;
+async fn the_scheme_name_is_case_insensitive(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
         let response = app
@@ -49,9 +47,8 @@ async fn the_scheme_name_is_case_insensitive() {
     }
 }
 
-#[tokio::test]
-async fn unknown_expired_and_revoked_tokens_are_a_401_invalid_token() {
-    let app = spawn().await;
+async fn unknown_expired_and_revoked_tokens_are_a_401_invalid_token(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     let expired = app
         .create_token(&org.user, "public", Some(at("2020-01-01T00:00:00Z")))
@@ -86,9 +83,8 @@ async fn unknown_expired_and_revoked_tokens_are_a_401_invalid_token() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn a_token_without_the_public_scope_is_a_403_naming_it() {
-    let app = spawn().await;
+async fn a_token_without_the_public_scope_is_a_403_naming_it(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 1).await;
     let writer = app.create_token(&org.user, "write fulfillment", None).await;
@@ -118,9 +114,16 @@ async fn a_token_without_the_public_scope_is_a_403_naming_it() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn authentication_comes_before_parameter_checks() {
-    let app = spawn().await;
+async fn authentication_comes_before_parameter_checks(backend: Backend) {
+    let app = spawn(backend).await;
     let response = app.get_raw("/api/v3/send?per_page=abc", None).await;
     assert_eq!(response.status(), 401);
 }
+
+backend_tests!(
+    no_header_or_another_scheme_is_a_401_with_the_bare_challenge,
+    the_scheme_name_is_case_insensitive,
+    unknown_expired_and_revoked_tokens_are_a_401_invalid_token,
+    a_token_without_the_public_scope_is_a_403_naming_it,
+    authentication_comes_before_parameter_checks,
+);

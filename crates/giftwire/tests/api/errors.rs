@@ -8,11 +8,10 @@ use giftwire_store::StoreOptions;
 use serde_json::json;
 use sqlx::Connection as _;
 
-use crate::helpers::{TestConfig, spawn, spawn_with};
+use crate::helpers::{Backend, Proxy, TestConfig, backend_tests, spawn, spawn_with};
 
-#[tokio::test]
-async fn an_unknown_route_is_a_404_in_the_envelope() {
-    let app = spawn().await;
+async fn an_unknown_route_is_a_404_in_the_envelope(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     for path in [
         "/",
@@ -32,9 +31,8 @@ async fn an_unknown_route_is_a_404_in_the_envelope() {
     }
 }
 
-#[tokio::test]
-async fn a_known_route_with_another_method_is_a_405_in_the_envelope() {
-    let app = spawn().await;
+async fn a_known_route_with_another_method_is_a_405_in_the_envelope(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     let response = app
         .client
@@ -57,12 +55,14 @@ async fn a_known_route_with_another_method_is_a_405_in_the_envelope() {
     );
 }
 
-#[tokio::test]
-async fn too_many_requests_get_a_429_with_retry_after_and_reset() {
-    let app = spawn_with(TestConfig {
-        rate_limit_per_second: NonZeroU32::new(2),
-        ..Default::default()
-    })
+async fn too_many_requests_get_a_429_with_retry_after_and_reset(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        TestConfig {
+            rate_limit_per_second: NonZeroU32::new(2),
+            ..Default::default()
+        },
+    )
     .await;
     let org = app.create_org("Acme", "UTC").await;
     let other = app.create_org("Globex", "UTC").await;
@@ -106,17 +106,21 @@ async fn too_many_requests_get_a_429_with_retry_after_and_reset() {
     assert_eq!(response.status(), 200);
 }
 
+/// SQLite: another process holds the database exclusively.
 #[tokio::test]
-async fn a_locked_database_is_a_503_with_retry_after_and_the_server_recovers() {
-    let app = spawn_with(TestConfig {
-        store: Some(StoreOptions {
-            busy_timeout: Duration::from_millis(200),
-            acquire_timeout: Duration::from_secs(2),
-            idle_timeout: Duration::from_millis(100),
+async fn a_locked_sqlite_database_is_a_503_with_retry_after_and_the_server_recovers() {
+    let app = spawn_with(
+        Backend::Sqlite,
+        TestConfig {
+            store: Some(StoreOptions {
+                busy_timeout: Duration::from_millis(200),
+                acquire_timeout: Duration::from_secs(2),
+                idle_timeout: Duration::from_millis(100),
+                ..Default::default()
+            }),
             ..Default::default()
-        }),
-        ..Default::default()
-    })
+        },
+    )
     .await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 2).await;
@@ -126,7 +130,7 @@ async fn a_locked_database_is_a_503_with_retry_after_and_the_server_recovers() {
     // Another process takes the database for itself, once the server's idle connections (and
     // their shared locks) are closed.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let url = format!("sqlite://{}", app.db_path.display());
+    let url = app.db.url.clone();
     let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query("PRAGMA locking_mode = EXCLUSIVE")
         .execute(&mut locker)
@@ -141,14 +145,7 @@ async fn a_locked_database_is_a_503_with_retry_after_and_the_server_recovers() {
         .await
         .unwrap();
 
-    let (status, headers, body) = app.get("/api/v3/send", &org.token).await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(headers["retry-after"], "1");
-    assert_eq!(body["success"], false);
-    let message = body["message"].as_str().unwrap().to_lowercase();
-    for internal in ["sqlite", "lock", "sql", "database is", "error returned"] {
-        assert!(!message.contains(internal), "{message}");
-    }
+    assert_unavailable(&app, &org.token).await;
 
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
     locker.close().await.unwrap();
@@ -156,3 +153,74 @@ async fn a_locked_database_is_a_503_with_retry_after_and_the_server_recovers() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["total_count"], 2);
 }
+
+/// Asserts a 503 in the envelope, with `Retry-After` and nothing internal in the message.
+async fn assert_unavailable(app: &crate::helpers::TestApp, token: &str) {
+    let (status, headers, body) = app.get("/api/v3/send", token).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(body["success"], false);
+    let message = body["message"].as_str().unwrap().to_lowercase();
+    for internal in [
+        "sqlite",
+        "postgres",
+        "lock",
+        "sql",
+        "database is",
+        "error returned",
+        "connection refused",
+    ] {
+        assert!(!message.contains(internal), "{message}");
+    }
+}
+
+/// PostgreSQL: the network between the server and the database goes down, then comes back.
+#[tokio::test]
+#[cfg_attr(
+    not(giftwire_pg),
+    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+)]
+async fn an_unreachable_postgres_is_a_503_with_retry_after_and_the_server_recovers() {
+    let proxy = Proxy::to_test_postgres().await;
+    let via = proxy.addr;
+    let app = spawn_with(
+        Backend::Postgres,
+        TestConfig {
+            store: Some(StoreOptions {
+                acquire_timeout: Duration::from_secs(1),
+                ..Default::default()
+            }),
+            rewrite_url: Some(Box::new(move |url: &str| Proxy::rewrite(url, via))),
+            ..Default::default()
+        },
+    )
+    .await;
+    let org = app.create_org("Acme", "UTC").await;
+    app.create_sends(&org, 2).await;
+    let (status, _, _) = app.get("/api/v3/send", &org.token).await;
+    assert_eq!(status, 200);
+
+    proxy.cut();
+    assert_unavailable(&app, &org.token).await;
+    assert_unavailable(&app, &org.token).await;
+
+    proxy.restore().await;
+    let mut recovered = None;
+    for _ in 0..50 {
+        let (status, _, body) = app.get("/api/v3/send", &org.token).await;
+        if status == 200 {
+            recovered = Some(body);
+            break;
+        }
+        assert_eq!(status, 503);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = recovered.expect("the server recovers within 5 s of the database's return");
+    assert_eq!(body["total_count"], 2);
+}
+
+backend_tests!(
+    an_unknown_route_is_a_404_in_the_envelope,
+    a_known_route_with_another_method_is_a_405_in_the_envelope,
+    too_many_requests_get_a_429_with_retry_after_and_reset,
+);

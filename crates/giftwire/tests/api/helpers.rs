@@ -19,30 +19,66 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use crate::db::{Backend, TestDb};
+
+/// Runs each named `async fn(Backend)` twice: on SQLite, and on PostgreSQL when
+/// `GIFTWIRE_TEST_POSTGRES_URL` is set (otherwise the PostgreSQL run is reported as ignored).
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[cfg_attr(
+                    not(giftwire_pg),
+                    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+                )]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use backend_tests;
+
 pub struct TestApp {
     pub address: String,
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
-    pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    pub db: TestDb,
     _shutdown: oneshot::Sender<()>,
 }
+
+/// Turns the test database's URL into the one the store connects to.
+pub type RewriteUrl = Box<dyn FnOnce(&str) -> String + Send>;
 
 /// How to build a [`TestApp`].
 #[derive(Default)]
 pub struct TestConfig {
     pub rate_limit_per_second: Option<NonZeroU32>,
     pub store: Option<StoreOptions>,
+    /// Changes the URL the store connects to (e.g. to go through a [`Proxy`]).
+    pub rewrite_url: Option<RewriteUrl>,
 }
 
-pub async fn spawn() -> TestApp {
-    spawn_with(TestConfig::default()).await
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, TestConfig::default()).await
 }
 
-pub async fn spawn_with(config: TestConfig) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("giftwire.db");
-    let url = format!("sqlite://{}", db_path.display());
+pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let url = match config.rewrite_url {
+        Some(rewrite) => rewrite(&db.url),
+        None => db.url.clone(),
+    };
     let store = giftwire_store::open(&url, &config.store.unwrap_or_default())
         .await
         .expect("open the test database");
@@ -69,8 +105,7 @@ pub async fn spawn_with(config: TestConfig) -> TestApp {
         address,
         store,
         client: reqwest::Client::new(),
-        db_path,
-        _dir: dir,
+        db,
         _shutdown: tx,
     }
 }
@@ -334,4 +369,80 @@ pub fn ids(body: &Value) -> Vec<i64> {
         .iter()
         .map(|s| s["id"].as_i64().expect("id is an integer"))
         .collect()
+}
+
+/// A TCP forwarder between the server and PostgreSQL that a test can cut and restore, as a
+/// network partition would.
+pub struct Proxy {
+    pub addr: std::net::SocketAddr,
+    target: std::net::SocketAddr,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    /// A proxy to the server of `GIFTWIRE_TEST_POSTGRES_URL`.
+    pub async fn to_test_postgres() -> Proxy {
+        let base = std::env::var("GIFTWIRE_TEST_POSTGRES_URL").expect("GIFTWIRE_TEST_POSTGRES_URL");
+        let url = url::Url::parse(&base).expect("a URL");
+        let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+        let port = url.port().unwrap_or(5432);
+        let target = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .expect("resolve the PostgreSQL host")
+            .next()
+            .expect("an address");
+        let proxy = Proxy {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            target,
+            tasks: Arc::default(),
+        };
+        let addr = proxy.addr;
+        proxy.listen(addr).await
+    }
+
+    async fn listen(mut self, addr: std::net::SocketAddr) -> Proxy {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(addr).unwrap();
+        let listener = socket.listen(64).unwrap();
+        self.addr = listener.local_addr().unwrap();
+        let (target, tasks) = (self.target, self.tasks.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(conn);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+        self
+    }
+
+    /// Closes the port and every connection through it.
+    pub fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Opens the same port again.
+    pub async fn restore(&self) {
+        let again = Proxy {
+            addr: self.addr,
+            target: self.target,
+            tasks: self.tasks.clone(),
+        };
+        let _ = again.listen(self.addr).await;
+    }
+
+    /// `url` with its host and port replaced by `via`.
+    pub fn rewrite(url: &str, via: std::net::SocketAddr) -> String {
+        let mut u = url::Url::parse(url).expect("a URL");
+        u.set_host(Some(&via.ip().to_string())).unwrap();
+        u.set_port(Some(via.port())).unwrap();
+        u.to_string()
+    }
 }

@@ -5,10 +5,15 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use crate::helpers::{assert_valid, ids, spawn};
+use crate::helpers::{Backend, assert_valid, ids, spawn};
 
-async fn check(sends_per_round: Vec<Vec<u8>>, per_page: u8, zones: Vec<&'static str>) {
-    let app = spawn().await;
+async fn check(
+    backend: Backend,
+    sends_per_round: Vec<Vec<u8>>,
+    per_page: u8,
+    zones: Vec<&'static str>,
+) {
+    let app = spawn(backend).await;
     let mut orgs = Vec::new();
     for (i, tz) in zones.iter().enumerate() {
         orgs.push(app.create_org(&format!("Org {i}"), tz).await);
@@ -64,16 +69,38 @@ async fn check(sends_per_round: Vec<Vec<u8>>, per_page: u8, zones: Vec<&'static 
     }
 }
 
+fn layouts() -> impl Strategy<Value = (Vec<Vec<u8>>, u8, Vec<&'static str>)> {
+    (
+        prop::collection::vec(prop::collection::vec(0u8..6, 2..5), 1..4),
+        1u8..8,
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "UTC",
+                "America/Los_Angeles",
+                "Asia/Tokyo",
+                "Europe/London",
+            ]),
+            2..5,
+        ),
+    )
+}
+
+fn run(backend: Backend, (rounds, per_page, zones): (Vec<Vec<u8>>, u8, Vec<&'static str>)) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(check(backend, rounds, per_page, zones));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
-    fn no_organization_ever_sees_another_ones_sends(
-        sends_per_round in prop::collection::vec(prop::collection::vec(0u8..6, 2..5), 1..4),
-        per_page in 1u8..8,
-        zones in prop::collection::vec(prop::sample::select(vec!["UTC", "America/Los_Angeles", "Asia/Tokyo", "Europe/London"]), 2..5),
-    ) {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(check(sends_per_round, per_page, zones));
+    fn no_organization_ever_sees_another_ones_sends_on_sqlite(layout in layouts()) {
+        run(Backend::Sqlite, layout);
+    }
+
+    #[test]
+    #[cfg_attr(not(giftwire_pg), ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it")]
+    fn no_organization_ever_sees_another_ones_sends_on_postgres(layout in layouts()) {
+        run(Backend::Postgres, layout);
     }
 }

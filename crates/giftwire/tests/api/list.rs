@@ -4,7 +4,7 @@ use giftwire_core::store::User;
 use giftwire_core::{SendGid, SendId};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestOrg, assert_valid, ids, spawn};
+use crate::helpers::{Backend, TestApp, TestOrg, assert_valid, backend_tests, ids, spawn};
 
 /// The two sends of the seed's example, made through the store as the service would make them.
 async fn seed_example(app: &TestApp) -> (TestOrg, User, Vec<SendId>, i64, i64) {
@@ -93,9 +93,8 @@ async fn seed_example(app: &TestApp) -> (TestOrg, User, Vec<SendId>, i64, i64) {
     )
 }
 
-#[tokio::test]
-async fn the_seed_example_is_reproduced_field_for_field() {
-    let app = spawn().await;
+async fn the_seed_example_is_reproduced_field_for_field(backend: Backend) {
+    let app = spawn(backend).await;
     let (acme, marc, sends, egift, inventory) = seed_example(&app).await;
     let (status, headers, body) = app.get("/api/v3/send", &acme.token).await;
     assert_eq!(status, 200);
@@ -153,9 +152,8 @@ async fn the_seed_example_is_reproduced_field_for_field() {
     assert_eq!(body, expected);
 }
 
-#[tokio::test]
-async fn the_keys_come_in_the_documented_order() {
-    let app = spawn().await;
+async fn the_keys_come_in_the_documented_order(backend: Backend) {
+    let app = spawn(backend).await;
     let (acme, _, _, _, _) = seed_example(&app).await;
     let response = app
         .get_raw("/api/v3/send", Some(&format!("Bearer {}", acme.token)))
@@ -186,9 +184,8 @@ async fn the_keys_come_in_the_documented_order() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
 
-#[tokio::test]
-async fn a_send_without_updates_is_pending_and_unknown_company_and_team_are_null() {
-    let app = spawn().await;
+async fn a_send_without_updates_is_pending_and_unknown_company_and_team_are_null(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Globex", "UTC").await;
     let touch = app
         .create_touch(
@@ -222,9 +219,8 @@ async fn a_send_without_updates_is_pending_and_unknown_company_and_team_are_null
     assert_eq!(send["created_at"], "2024-03-10T10:00:00+00:00");
 }
 
-#[tokio::test]
-async fn times_are_shown_in_the_organizations_zone_across_daylight_saving() {
-    let app = spawn().await;
+async fn times_are_shown_in_the_organizations_zone_across_daylight_saving(backend: Backend) {
+    let app = spawn(backend).await;
     let berlin = app.create_org("Umbrella", "Europe/Berlin").await;
     let kolkata = app.create_org("Hooli", "Asia/Kolkata").await;
     for (org, winter, summer) in [
@@ -261,9 +257,8 @@ async fn times_are_shown_in_the_organizations_zone_across_daylight_saving() {
     }
 }
 
-#[tokio::test]
-async fn status_is_the_last_update_and_costs_follow_the_lifecycle() {
-    let app = spawn().await;
+async fn status_is_the_last_update_and_costs_follow_the_lifecycle(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Initech", "America/New_York").await;
     let id = org.org.id;
     let wine = app
@@ -339,9 +334,8 @@ async fn status_is_the_last_update_and_costs_follow_the_lifecycle() {
     );
 }
 
-#[tokio::test]
-async fn the_gid_decodes_to_the_id() {
-    let app = spawn().await;
+async fn the_gid_decodes_to_the_id(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     let created = app.create_sends(&org, 3).await;
     let (_, _, body) = app.get("/api/v3/send", &org.token).await;
@@ -359,9 +353,8 @@ async fn the_gid_decodes_to_the_id() {
     );
 }
 
-#[tokio::test]
-async fn the_json_suffix_and_the_plural_answer_the_same() {
-    let app = spawn().await;
+async fn the_json_suffix_and_the_plural_answer_the_same(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 4).await;
     let (_, _, canonical) = app.get("/api/v3/send?per_page=3&page=1", &org.token).await;
@@ -376,9 +369,10 @@ async fn the_json_suffix_and_the_plural_answer_the_same() {
     }
 }
 
-#[tokio::test]
-async fn a_seeded_organization_pages_through_every_send_in_ascending_order_and_validates() {
-    let app = spawn().await;
+async fn a_seeded_organization_pages_through_every_send_in_ascending_order_and_validates(
+    backend: Backend,
+) {
+    let app = spawn(backend).await;
     let org = app.create_org("Seeded", "America/Los_Angeles").await;
     // Sends of other organizations interleave with this one's ids.
     let other = app.create_org("Other", "UTC").await;
@@ -409,3 +403,14 @@ async fn a_seeded_organization_pages_through_every_send_in_ascending_order_and_v
     }
     assert_eq!(seen, expected);
 }
+
+backend_tests!(
+    the_seed_example_is_reproduced_field_for_field,
+    the_keys_come_in_the_documented_order,
+    a_send_without_updates_is_pending_and_unknown_company_and_team_are_null,
+    times_are_shown_in_the_organizations_zone_across_daylight_saving,
+    status_is_the_last_update_and_costs_follow_the_lifecycle,
+    the_gid_decodes_to_the_id,
+    the_json_suffix_and_the_plural_answer_the_same,
+    a_seeded_organization_pages_through_every_send_in_ascending_order_and_validates,
+);

@@ -1,9 +1,13 @@
 //! Black-box tests of the HTTP API: a real SQLite file per test, the real server on a free port,
 //! requests over real HTTP.
 
+#[path = "../common/db.rs"]
+mod db;
+
 mod auth;
 mod errors;
 mod helpers;
 mod isolation;
 mod list;
 mod pagination;
+mod store;

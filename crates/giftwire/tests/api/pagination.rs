@@ -2,11 +2,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_valid, ids, spawn};
+use crate::helpers::{Backend, assert_valid, backend_tests, ids, spawn};
 
-#[tokio::test]
-async fn the_defaults_are_page_one_of_ten() {
-    let app = spawn().await;
+async fn the_defaults_are_page_one_of_ten(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     let created = app.create_sends(&org, 12).await;
     let (status, _, body) = app.get("/api/v3/send", &org.token).await;
@@ -31,9 +30,8 @@ async fn the_defaults_are_page_one_of_ten() {
     );
 }
 
-#[tokio::test]
-async fn per_page_above_one_hundred_is_clamped_and_says_so() {
-    let app = spawn().await;
+async fn per_page_above_one_hundred_is_clamped_and_says_so(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 105).await;
     let (status, _, body) = app.get("/api/v3/send?per_page=101", &org.token).await;
@@ -48,9 +46,8 @@ async fn per_page_above_one_hundred_is_clamped_and_says_so() {
     assert_eq!(ids(&body).len(), 5);
 }
 
-#[tokio::test]
-async fn a_page_past_the_end_is_empty_with_the_true_total() {
-    let app = spawn().await;
+async fn a_page_past_the_end_is_empty_with_the_true_total(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 3).await;
     for page in ["2", "3", "2147483647"] {
@@ -72,9 +69,8 @@ async fn a_page_past_the_end_is_empty_with_the_true_total() {
     );
 }
 
-#[tokio::test]
-async fn malformed_page_values_are_a_400_naming_the_parameter_and_the_value() {
-    let app = spawn().await;
+async fn malformed_page_values_are_a_400_naming_the_parameter_and_the_value(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 1).await;
     for (param, raw, shown) in [
@@ -100,9 +96,8 @@ async fn malformed_page_values_are_a_400_naming_the_parameter_and_the_value() {
     }
 }
 
-#[tokio::test]
-async fn a_known_parameter_given_twice_is_a_400_and_unknown_ones_are_ignored() {
-    let app = spawn().await;
+async fn a_known_parameter_given_twice_is_a_400_and_unknown_ones_are_ignored(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 2).await;
     let (status, _, body) = app.get("/api/v3/send?page=1&page=2", &org.token).await;
@@ -127,9 +122,8 @@ async fn a_known_parameter_given_twice_is_a_400_and_unknown_ones_are_ignored() {
     assert_eq!(ids(&body).len(), 1);
 }
 
-#[tokio::test]
-async fn pages_read_earlier_do_not_shift_while_sends_are_created() {
-    let app = spawn().await;
+async fn pages_read_earlier_do_not_shift_while_sends_are_created(backend: Backend) {
+    let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
     app.create_sends(&org, 5).await;
     let (_, _, before) = app.get("/api/v3/send?per_page=2&page=2", &org.token).await;
@@ -138,3 +132,12 @@ async fn pages_read_earlier_do_not_shift_while_sends_are_created() {
     assert_eq!(before["sends"], after["sends"]);
     assert_eq!(after["total_count"], 10);
 }
+
+backend_tests!(
+    the_defaults_are_page_one_of_ten,
+    per_page_above_one_hundred_is_clamped_and_says_so,
+    a_page_past_the_end_is_empty_with_the_true_total,
+    malformed_page_values_are_a_400_naming_the_parameter_and_the_value,
+    a_known_parameter_given_twice_is_a_400_and_unknown_ones_are_ignored,
+    pages_read_earlier_do_not_shift_while_sends_are_created,
+);

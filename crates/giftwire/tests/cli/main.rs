@@ -4,6 +4,11 @@
 
 use std::process::{Command, Output};
 
+#[path = "../common/db.rs"]
+mod db;
+
+use db::{Backend, TestDb};
+
 use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry};
 use giftwire_core::{Money, OrgTimeZone, SendType};
 use serde_json::{Value, json};
@@ -11,13 +16,35 @@ use serde_json::{Value, json};
 struct Cli {
     dir: tempfile::TempDir,
     url: String,
+    _db: Option<TestDb>,
 }
 
 impl Cli {
+    /// On an SQLite file, `cli.db` in a folder of its own (the working directory of commands).
     fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("cli.db").display());
-        Cli { dir, url }
+        Cli {
+            dir,
+            url,
+            _db: None,
+        }
+    }
+
+    fn on(backend: Backend) -> Cli {
+        match backend {
+            Backend::Sqlite => Cli::new(),
+            Backend::Postgres => {
+                let db = tokio::runtime::Runtime::new()
+                    .unwrap()
+                    .block_on(TestDb::new(backend));
+                Cli {
+                    dir: tempfile::tempdir().unwrap(),
+                    url: db.url.clone(),
+                    _db: Some(db),
+                }
+            }
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -912,4 +939,112 @@ fn serve_refuses_an_address_in_use() {
     let addr = taken.local_addr().unwrap().to_string();
     let err = cli.refused(&["serve", "--listen", &addr]);
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
+
+/// The same session of admin commands on both backends prints the same objects.
+fn a_session(backend: Backend) -> Vec<Value> {
+    let cli = Cli::on(backend);
+    let mut out = Vec::new();
+    out.push(cli.ok(&[
+        "org",
+        "create",
+        "--name",
+        "Acme",
+        "--time-zone",
+        "America/Los_Angeles",
+    ]));
+    out.push(cli.ok(&["team", "create", "--org", "1", "--name", "Sales"]));
+    out.push(cli.ok(&[
+        "user",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Ann",
+        "--email",
+        "ann@acme.example",
+        "--team",
+        "1",
+    ]));
+    out.push(cli.ok(&[
+        "touch",
+        "create",
+        "--org",
+        "1",
+        "--name",
+        "Wine",
+        "--type",
+        "Sendoso Direct",
+        "--subtype",
+        "Wine",
+        "--currency",
+        "usd",
+        "--price",
+        "19.90",
+        "--starts-on",
+        "2024-01-01",
+        "--ends-on",
+        "2024-12-31",
+    ]));
+    out.push(cli.ok(&[
+        "send",
+        "create",
+        "--user",
+        "1",
+        "--touch",
+        "1",
+        "--recipient-name",
+        "Zoë O'Brien",
+        "--recipient-email",
+        "zoe@example.com",
+        "--at",
+        "2024-03-10T09:59:59Z",
+    ]));
+    out.push(cli.ok(&[
+        "send",
+        "status",
+        "--send",
+        "1",
+        "--status",
+        "Processing",
+        "--at",
+        "2024-03-10T10:00:00Z",
+        "--cost",
+        "25.50",
+    ]));
+    out.push(json!({"refused": cli.refused(&["send", "status", "--send", "1", "--status", "Delivered"])}));
+    out.push(json!({"refused": cli.refused(&["user", "create", "--org", "1", "--name", "A", "--email", "ANN@acme.example"])}));
+    let seeded = cli.ok(&["seed", "--org", "1", "--sends", "300", "--seed", "9"]);
+    out.push(json!({"sends": seeded["sends"], "status_updates": seeded["status_updates"]}));
+    let token = cli.ok(&[
+        "token",
+        "create",
+        "--user",
+        "1",
+        "--scopes",
+        "public fulfillment",
+        "--expires-in",
+        "60",
+    ]);
+    out.push(json!({"scope": token["scope"], "expires_in": token["expires_in"]}));
+    out
+}
+
+#[test]
+#[cfg_attr(
+    not(giftwire_pg),
+    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+)]
+fn the_admin_commands_answer_the_same_on_sqlite_and_postgres() {
+    let sqlite = a_session(Backend::Sqlite);
+    assert_eq!(sqlite[5]["current_total_cost"], "25.5");
+    assert_eq!(sqlite[5]["created_at"], "2024-03-10T01:59:59-08:00");
+    assert!(
+        sqlite[6]["refused"]
+            .as_str()
+            .unwrap()
+            .contains("\"Processing\"")
+    );
+    let postgres = a_session(Backend::Postgres);
+    assert_eq!(postgres, sqlite);
 }
