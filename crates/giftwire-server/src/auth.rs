@@ -2,6 +2,8 @@
 //! [`Principal`] the token speaks for, or a 401. Authorization is explicit in each handler,
 //! with [`Authenticated::require`], which answers 403 for a valid token without the scope.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -13,7 +15,7 @@ use crate::error::ApiError;
 
 /// A request whose bearer token is valid (and within its rate limit).
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub Principal);
+pub struct Authenticated(pub Arc<Principal>);
 
 impl Authenticated {
     /// The principal, if its token holds `scope`; 403 otherwise.
@@ -51,11 +53,25 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok()
             .and_then(bearer_token)
             .ok_or(ApiError::MissingToken)?;
-        let principal = state
-            .store
-            .authenticate(PlainToken::from_client(token).hash(), state.clock.now())
-            .await?
-            .ok_or(ApiError::InvalidToken)?;
+        let hash = PlainToken::from_client(token).hash();
+        let now = state.clock.now();
+        let cached = state
+            .caches
+            .token(&hash)
+            .filter(|p| p.expires_at.is_none_or(|at| at > now));
+        let principal = match cached {
+            Some(principal) => principal,
+            None => {
+                let principal = state
+                    .store
+                    .authenticate(hash, now)
+                    .await?
+                    .map(Arc::new)
+                    .ok_or(ApiError::InvalidToken)?;
+                state.caches.remember_token(hash, principal.clone());
+                principal
+            }
+        };
         if let Some(limiter) = &state.rate_limiter {
             limiter.check(principal.token_id)?;
         }

@@ -12,17 +12,20 @@ use axum::http::Uri;
 use giftwire_core::{Clock, Store};
 use tokio::net::TcpListener;
 use tower::Layer as _;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 mod query;
 pub mod rate_limit;
 pub mod render;
 mod routes;
 
+pub use cache::CacheConfig;
 pub use rate_limit::RateLimiter;
 
 /// What every handler can reach.
@@ -31,13 +34,15 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
     pub rate_limiter: Option<Arc<RateLimiter>>,
+    pub caches: Arc<cache::Caches>,
 }
 
 /// Settings of the HTTP layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
     /// Requests per second per token; `None` disables rate limiting.
     pub rate_limit_per_second: Option<NonZeroU32>,
+    pub cache: CacheConfig,
 }
 
 impl AppState {
@@ -48,6 +53,7 @@ impl AppState {
             rate_limiter: config
                 .rate_limit_per_second
                 .map(|n| Arc::new(RateLimiter::per_second(n))),
+            caches: Arc::new(cache::Caches::new(&config.cache)),
         }
     }
 }
@@ -87,6 +93,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state)
+        // gzip or brotli when the client asks for it (Accept-Encoding); bodies under 1 KiB
+        // and error bodies stay as they are.
+        .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

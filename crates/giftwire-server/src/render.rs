@@ -42,3 +42,11 @@ pub fn send(record: &SendRecord, tz: &OrgTimeZone) -> api::Send {
             .collect(),
     }
 }
+
+/// The JSON array of a page's sends, as it appears under `"sends"`.
+pub fn send_array(records: &[SendRecord], tz: &OrgTimeZone) -> Result<Vec<u8>, serde_json::Error> {
+    let sends: Vec<api::Send> = records.iter().map(|r| send(r, tz)).collect();
+    let mut out = Vec::with_capacity(records.len() * 800 + 2);
+    serde_json::to_writer(&mut out, &sends)?;
+    Ok(out)
+}

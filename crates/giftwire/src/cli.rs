@@ -54,11 +54,24 @@ pub struct ServeArgs {
     /// Requests per second allowed per token (Sendoso's documented limit is 10); 0 disables the limit.
     #[arg(long, env = "GIFTWIRE_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,
+    /// Memory for rendered pages, reused while their content is unchanged (MiB; 0 disables).
+    #[arg(long, env = "GIFTWIRE_PAGE_CACHE_MB", default_value_t = 32)]
+    pub page_cache_mb: u64,
+    /// Seconds a successful token lookup is reused (0 disables); a token revoked by another
+    /// process stops working within this time.
+    #[arg(long, env = "GIFTWIRE_TOKEN_CACHE_SECS", default_value_t = 1)]
+    pub token_cache_secs: u64,
 }
 
 impl ServeArgs {
-    pub fn rate_limit(&self) -> Option<NonZeroU32> {
-        NonZeroU32::new(self.rate_limit)
+    pub fn server_config(&self) -> giftwire_server::ServerConfig {
+        giftwire_server::ServerConfig {
+            rate_limit_per_second: NonZeroU32::new(self.rate_limit),
+            cache: giftwire_server::CacheConfig {
+                token_ttl: std::time::Duration::from_secs(self.token_cache_secs),
+                page_bytes: self.page_cache_mb << 20,
+            },
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use giftwire_core::{Clock, OrgId, Store};
-use giftwire_server::{AppState, ServerConfig};
+use giftwire_server::AppState;
 use tracing_subscriber::EnvFilter;
 
 mod admin;
@@ -55,10 +55,7 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) 
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = ServerConfig {
-        rate_limit_per_second: args.rate_limit(),
-    };
-    let state = AppState::new(store, Clock::system(), &config);
+    let state = AppState::new(store, Clock::system(), &args.server_config());
     if let Some(banner) = banner {
         println!("{}", banner.replace("{addr}", &addr.to_string()));
     }

@@ -6,12 +6,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use giftwire_api::SendList;
+use bytes::Bytes;
 use giftwire_core::{PageRequest, Scope};
 
 use crate::AppState;
 use crate::auth::Authenticated;
-use crate::error::{ApiError, json_response};
+use crate::cache::PageKey;
+use crate::error::{ApiError, json_bytes_response};
 use crate::{query, render};
 
 pub fn routes() -> Router<AppState> {
@@ -21,6 +22,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Every send of the token's organization, a page at a time, ascending by id.
+///
+/// The `sends` array of a page is reused from the page cache while the page's version (read
+/// first, in one indexed range read) is unchanged; otherwise the page is read and rendered.
 async fn list_sends(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -33,16 +37,49 @@ async fn list_sends(
         params.get("per_page").map(String::as_str),
     )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let listed = state.store.list_sends(principal.org_id, page).await?;
-    let body = SendList {
-        current_page: page.page(),
-        per_page: page.per_page(),
-        total_count: listed.total(),
-        sends: listed
-            .sends
-            .iter()
-            .map(|s| render::send(s, &principal.time_zone))
-            .collect(),
+    let org = principal.org_id;
+
+    let cached = if state.caches.pages_enabled() {
+        let version = state.store.page_version(org, page).await?;
+        state
+            .caches
+            .page(&PageKey::new(org, page, &version))
+            .map(|sends| (version.total, sends))
+    } else {
+        None
     };
-    Ok(json_response(StatusCode::OK, &body))
+    let (total, sends) = match cached {
+        Some(hit) => hit,
+        None => {
+            let listed = state.store.list_sends(org, page).await?;
+            let sends = Bytes::from(
+                render::send_array(&listed.sends, &principal.time_zone)
+                    .map_err(|e| ApiError::Internal(Box::new(e)))?,
+            );
+            if !listed.sends.is_empty() {
+                state
+                    .caches
+                    .remember_page(PageKey::new(org, page, &listed.version), sends.clone());
+            }
+            (listed.total(), sends)
+        }
+    };
+    Ok(json_bytes_response(
+        StatusCode::OK,
+        page_body(page, total, &sends),
+    ))
+}
+
+/// `{"current_page":..,"per_page":..,"total_count":..,"sends":[..]}` around a rendered array.
+fn page_body(page: PageRequest, total: u64, sends: &[u8]) -> Vec<u8> {
+    let head = format!(
+        r#"{{"current_page":{},"per_page":{},"total_count":{total},"sends":"#,
+        page.page(),
+        page.per_page()
+    );
+    let mut body = Vec::with_capacity(head.len() + sends.len() + 1);
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(sends);
+    body.push(b'}');
+    body
 }

@@ -65,6 +65,8 @@ pub type RewriteUrl = Box<dyn FnOnce(&str) -> String + Send>;
 pub struct TestConfig {
     pub rate_limit_per_second: Option<NonZeroU32>,
     pub store: Option<StoreOptions>,
+    /// Cache settings (the defaults of `serve` otherwise).
+    pub cache: Option<giftwire_server::CacheConfig>,
     /// Changes the URL the store connects to (e.g. to go through a [`Proxy`]).
     pub rewrite_url: Option<RewriteUrl>,
 }
@@ -91,6 +93,7 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         Clock::system(),
         &ServerConfig {
             rate_limit_per_second: config.rate_limit_per_second,
+            cache: config.cache.unwrap_or_default(),
         },
     );
     let (tx, rx) = oneshot::channel::<()>();

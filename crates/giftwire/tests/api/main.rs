@@ -5,6 +5,7 @@
 mod db;
 
 mod auth;
+mod caching;
 mod errors;
 mod helpers;
 mod isolation;

@@ -690,9 +690,7 @@ fn seed_creates_what_it_needs_and_every_history_follows_the_lifecycle() {
         let state = giftwire_server::AppState::new(
             store,
             giftwire_core::Clock::system(),
-            &giftwire_server::ServerConfig {
-                rate_limit_per_second: None,
-            },
+            &giftwire_server::ServerConfig::default(),
         );
         tokio::spawn(giftwire_server::serve(
             listener,
