@@ -17,7 +17,18 @@ use crate::cli::{
 };
 
 pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
-    let OrgCommand::Create { name, time_zone } = command;
+    let (name, time_zone) = match command {
+        OrgCommand::Create { name, time_zone } => (name, time_zone),
+        OrgCommand::List => {
+            let orgs: Vec<Value> = store
+                .all_orgs()
+                .await?
+                .into_iter()
+                .map(|o| json!({"id": o.id, "name": o.name, "time_zone": o.time_zone.name(), "send_count": o.send_count}))
+                .collect();
+            return Ok(json!({"organizations": orgs}));
+        }
+    };
     let new = NewOrg {
         name: Name::parse("name", &name)?,
         time_zone: OrgTimeZone::parse(&time_zone)?,

@@ -77,6 +77,8 @@ impl ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
+    /// List every organization with its number of sends. Prints {"organizations": [...]}.
+    List,
     /// Create an organization. Prints {"id", "name", "time_zone"}.
     Create {
         #[arg(long)]
