@@ -21,6 +21,8 @@ pub enum OpenError {
         "unsupported database URL {0:?}: expected sqlite://PATH (PostgreSQL support is coming)"
     )]
     UnsupportedUrl(String),
+    #[error("read replicas need PostgreSQL: an SQLite database has none")]
+    ReplicaNeedsPostgres,
     #[error("cannot open {url}: {source}")]
     Connect {
         url: String,
@@ -46,6 +48,9 @@ pub struct StoreOptions {
     pub acquire_timeout: std::time::Duration,
     /// How long an unused connection stays open (and, on SQLite, keeps its shared lock).
     pub idle_timeout: std::time::Duration,
+    /// PostgreSQL only: a read replica (hot standby) of the database, where the API's listing
+    /// reads go. Writes, authentication and admin reads stay on the primary.
+    pub read_replica_url: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -55,6 +60,7 @@ impl Default for StoreOptions {
             busy_timeout: std::time::Duration::from_secs(5),
             acquire_timeout: std::time::Duration::from_secs(10),
             idle_timeout: std::time::Duration::from_secs(600),
+            read_replica_url: None,
         }
     }
 }
@@ -62,6 +68,9 @@ impl Default for StoreOptions {
 /// Opens the database at `url`, creating it if needed, and brings its schema up to date.
 pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
+        if options.read_replica_url.is_some() {
+            return Err(OpenError::ReplicaNeedsPostgres);
+        }
         Ok(Arc::new(SqliteStore::open(url, options).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open(url, options).await?))

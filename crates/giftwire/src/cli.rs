@@ -14,6 +14,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "GIFTWIRE_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
 
+    /// PostgreSQL only: a read replica of the database; the API's listings read from it.
+    #[arg(
+        long,
+        global = true,
+        env = "GIFTWIRE_DATABASE_REPLICA_URL",
+        value_name = "URL"
+    )]
+    pub database_replica: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

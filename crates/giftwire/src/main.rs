@@ -71,7 +71,11 @@ async fn run(cli: Cli) -> Result<()> {
         (None, Command::Demo(_)) => DEMO_DATABASE.to_owned(),
         (None, _) => DEFAULT_DATABASE.to_owned(),
     };
-    let store = giftwire_store::open(&database, &Default::default()).await?;
+    let options = giftwire_store::StoreOptions {
+        read_replica_url: cli.database_replica.clone(),
+        ..Default::default()
+    };
+    let store = giftwire_store::open(&database, &options).await?;
     let clock = Clock::system();
     let output = match cli.command {
         Command::Serve(args) => return serve(store, &args, None).await,

@@ -28,10 +28,12 @@ mod errors;
 
 use errors::{db_err, on_unique};
 
-/// A [`Store`] on a PostgreSQL database.
+/// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Where `list_sends`, `page_version` and `send` read: the replica's pool, or `pool`.
+    read_pool: PgPool,
 }
 
 impl PgStore {
@@ -41,15 +43,7 @@ impl PgStore {
             url: redact(url),
             source,
         };
-        let connect = PgConnectOptions::from_str(url).map_err(connect_err)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .idle_timeout(options.idle_timeout)
-            .min_connections(0)
-            .connect_with(connect)
-            .await
-            .map_err(connect_err)?;
+        let pool = Self::pool(url, options).await.map_err(connect_err)?;
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
@@ -57,7 +51,29 @@ impl PgStore {
                 url: redact(url),
                 source,
             })?;
-        Ok(PgStore { pool })
+        // The replica is a copy of the primary: it is migrated with it, never by us.
+        let read_pool = match &options.read_replica_url {
+            Some(replica) => {
+                Self::pool(replica, options)
+                    .await
+                    .map_err(|source| OpenError::Connect {
+                        url: redact(replica),
+                        source,
+                    })?
+            }
+            None => pool.clone(),
+        };
+        Ok(PgStore { pool, read_pool })
+    }
+
+    async fn pool(url: &str, options: &StoreOptions) -> Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(options.idle_timeout)
+            .min_connections(0)
+            .connect_with(PgConnectOptions::from_str(url)?)
+            .await
     }
 
     async fn tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
@@ -470,7 +486,7 @@ impl Store for PgStore {
     }
 
     async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
         load_send(&mut conn, org, id, false).await
     }
 
@@ -530,7 +546,7 @@ impl Store for PgStore {
 
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
         let mut tx = self
-            .pool
+            .read_pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .map_err(db_err)?;
@@ -559,7 +575,7 @@ impl Store for PgStore {
     }
 
     async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
         read_page_version(&mut conn, org, page).await
     }
 

@@ -367,3 +367,113 @@ backend_tests!(
     emails_are_unique_per_organization_whatever_their_case,
     bulk_loads_append_in_order_with_their_histories,
 );
+
+/// With a read replica, the listing reads the replica and writes go to the primary. Two schemas
+/// stand for the two servers, so a write that "has not replicated yet" is visible in one only.
+#[tokio::test]
+#[cfg_attr(
+    not(giftwire_pg),
+    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+)]
+async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary() {
+    use giftwire_core::store::{NewOrg, NewTouch};
+    use giftwire_core::{DeliveryType, Name, OrgTimeZone};
+
+    let primary_db = crate::db::TestDb::new(Backend::Postgres).await;
+    let replica_db = crate::db::TestDb::new(Backend::Postgres).await;
+    let alone = giftwire_store::open(&primary_db.url, &Default::default())
+        .await
+        .unwrap();
+    let replica = giftwire_store::open(&replica_db.url, &Default::default())
+        .await
+        .unwrap();
+    // The same organization, touch and sender on both, and one send: replicated state.
+    for store in [&alone, &replica] {
+        let org = store
+            .create_org(NewOrg {
+                name: Name::parse("name", "Acme").unwrap(),
+                time_zone: OrgTimeZone::utc(),
+            })
+            .await
+            .unwrap();
+        let user = store
+            .create_user(
+                org.id,
+                giftwire_core::store::NewUser {
+                    name: Name::parse("name", "Ann").unwrap(),
+                    email: giftwire_core::Email::parse("email", "ann@acme.example").unwrap(),
+                    team: None,
+                    role: giftwire_core::Role::Regular,
+                },
+            )
+            .await
+            .unwrap();
+        let touch = store
+            .create_touch(
+                org.id,
+                NewTouch {
+                    name: Name::parse("name", "T").unwrap(),
+                    send_type: "eGifts USA".parse().unwrap(),
+                    subtype: "Coffee".parse().unwrap(),
+                    currency: "USD".parse().unwrap(),
+                    price: "5".parse().unwrap(),
+                    delivery_type: DeliveryType::Email,
+                    starts_on: None,
+                    ends_on: None,
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .create_send(org.id, new_send(touch.id, user.id, 1))
+            .await
+            .unwrap();
+    }
+    let options = giftwire_store::StoreOptions {
+        read_replica_url: Some(replica_db.url.clone()),
+        ..Default::default()
+    };
+    let routed = giftwire_store::open(&primary_db.url, &options)
+        .await
+        .unwrap();
+    let org = giftwire_core::OrgId::new(1);
+    let touch = giftwire_core::TouchId::new(1);
+    let user = giftwire_core::UserId::new(1);
+    let created = routed
+        .create_send(org, new_send(touch, user, 2))
+        .await
+        .unwrap();
+
+    let page = PageRequest::new(1, 10);
+    assert_eq!(
+        alone.list_sends(org, page).await.unwrap().total(),
+        2,
+        "the write went to the primary"
+    );
+    assert_eq!(
+        routed.list_sends(org, page).await.unwrap().total(),
+        1,
+        "the listing read the replica"
+    );
+    assert_eq!(routed.page_version(org, page).await.unwrap().total, 1);
+    assert!(matches!(
+        routed.send(org, created.id).await,
+        Err(StoreError::NotFound("Send"))
+    ));
+    assert_eq!(
+        routed.org(org).await.unwrap().send_count,
+        2,
+        "admin reads stay on the primary"
+    );
+
+    // SQLite has no replicas.
+    let err = giftwire_store::open("sqlite::memory:", &options)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("read replicas need PostgreSQL"),
+        "{err}"
+    );
+}
