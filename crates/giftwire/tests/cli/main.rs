@@ -345,65 +345,19 @@ fn touch_create_validates_the_vocabulary_and_the_price() {
     let with = |extra: &[&'static str]| -> Vec<&str> {
         base.iter().copied().chain(extra.iter().copied()).collect()
     };
-    let err = cli.refused(&with(&[
-        "--type",
-        "eGifts EU",
-        "--subtype",
-        "Wine",
-        "--price",
-        "1",
-    ]));
-    assert!(err.contains("type is invalid"), "{err}");
-    let err = cli.refused(&with(&[
-        "--type",
-        "Amazon",
-        "--subtype",
-        "Beer",
-        "--price",
-        "1",
-    ]));
-    assert!(err.contains("subtype is invalid"), "{err}");
-    let err = cli.refused(&with(&[
-        "--type",
-        "Amazon",
-        "--subtype",
-        "Wine",
-        "--price",
-        "1.5e2",
-    ]));
-    assert!(err.contains("price is invalid"), "{err}");
-    let err = cli.refused(&with(&[
-        "--type",
-        "Amazon",
-        "--subtype",
-        "Wine",
-        "--price=-3",
-    ]));
-    assert!(err.contains("price is invalid"), "{err}");
-    let err = cli.refused(&with(&[
-        "--type",
-        "Amazon",
-        "--subtype",
-        "Wine",
-        "--price",
-        "3",
-        "--delivery-type",
-        "pigeon",
-    ]));
-    assert!(err.contains("delivery_type is invalid"), "{err}");
-    let err = cli.refused(&with(&[
-        "--type",
-        "Amazon",
-        "--subtype",
-        "Wine",
-        "--price",
-        "3",
-        "--starts-on",
-        "2025-05-02",
-        "--ends-on",
-        "2025-05-01",
-    ]));
-    assert!(err.contains("before starts_on"), "{err}");
+    #[rustfmt::skip]
+    let refusals: [(&[&str], &str); 6] = [
+        (&["--type", "eGifts EU", "--subtype", "Wine", "--price", "1"], "type is invalid"),
+        (&["--type", "Amazon", "--subtype", "Beer", "--price", "1"], "subtype is invalid"),
+        (&["--type", "Amazon", "--subtype", "Wine", "--price", "1.5e2"], "price is invalid"),
+        (&["--type", "Amazon", "--subtype", "Wine", "--price=-3"], "price is invalid"),
+        (&["--type", "Amazon", "--subtype", "Wine", "--price", "3", "--delivery-type", "pigeon"], "delivery_type is invalid"),
+        (&["--type", "Amazon", "--subtype", "Wine", "--price", "3", "--starts-on", "2025-05-02", "--ends-on", "2025-05-01"], "before starts_on"),
+    ];
+    for (extra, message) in refusals {
+        let err = cli.refused(&with(extra));
+        assert!(err.contains(message), "{extra:?}: {err}");
+    }
     let digital = cli.ok(&with(&[
         "--type",
         "eGifts USA",
