@@ -8,6 +8,7 @@
 mod macros;
 
 pub mod catalog;
+pub mod delivery;
 pub mod error;
 pub mod gid;
 pub mod ids;
@@ -21,6 +22,10 @@ pub mod time;
 pub mod token;
 
 pub use catalog::{DeliveryType, Role, SendKind, SendType, Subtype};
+pub use delivery::{
+    Address, AddressCollection, ConfirmVia, Country, Deadline, DeadlineKind, Delivery, MailKind,
+    NewMail, ShipTo, TrackingCode, Variant,
+};
 pub use error::{InvalidValue, StoreError};
 pub use gid::SendGid;
 pub use ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::catalog::{DeliveryType, Role, SendType, Subtype};
+use crate::delivery::{Address, Deadline, Delivery, MailKind, NewMail, ShipTo, TrackingCode};
 use crate::error::StoreError;
 use crate::ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};
 use crate::lifecycle::{StatusChange, StatusEntry, current_status};
@@ -24,6 +25,12 @@ use crate::token::{Scopes, TokenHash};
 pub struct NewOrg {
     pub name: Name,
     pub time_zone: OrgTimeZone,
+    /// Days after which an unredeemed eGift expires (90 by default).
+    pub egift_expiry_days: u32,
+}
+
+impl NewOrg {
+    pub const DEFAULT_EGIFT_EXPIRY_DAYS: u32 = 90;
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +40,7 @@ pub struct Org {
     pub time_zone: OrgTimeZone,
     /// Sends ever created in the organization (they are never deleted).
     pub send_count: u64,
+    pub egift_expiry_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +79,7 @@ pub struct NewTouch {
     pub starts_on: Option<Date>,
     pub ends_on: Option<Date>,
     pub active: bool,
+    pub ship_to: ShipTo,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +95,16 @@ pub struct Touch {
     pub starts_on: Option<Date>,
     pub ends_on: Option<Date>,
     pub active: bool,
+    pub ship_to: ShipTo,
+}
+
+impl Touch {
+    /// Whether a send can be made from this touch on `day` (the organization's local date).
+    pub fn open_on(&self, day: Date) -> bool {
+        self.active
+            && self.starts_on.is_none_or(|start| start <= day)
+            && self.ends_on.is_none_or(|end| day <= end)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +241,68 @@ impl SendPage {
     }
 }
 
+/// A send to create through the API, with everything its creation causes; all of it is written
+/// in one transaction.
+#[derive(Debug, Clone)]
+pub struct SendOrder {
+    pub send: NewSend,
+    pub delivery: Delivery,
+    /// The status the send starts in, recorded at its creation time (`Sent` for an eGift,
+    /// `Confirming Address` for an address collection); `None` leaves it `pending`.
+    pub initial_status: Option<SendStatus>,
+    /// Mail the creation sends (to the outbox).
+    pub mail: Vec<NewMail>,
+}
+
+/// The `Idempotency-Key` of a request and the hash of what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub request_hash: [u8; 32],
+}
+
+/// A send as created through the API.
+#[derive(Debug, Clone)]
+pub struct CreatedSend {
+    pub send: SendRecord,
+    pub delivery: Delivery,
+}
+
+/// The outcome of a creation: new sends, or those of an earlier request with the same key.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub replayed: bool,
+    pub sends: Vec<CreatedSend>,
+}
+
+/// What the recipient pages of a tracking code show and act on.
+#[derive(Debug, Clone)]
+pub struct RecipientSend {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub time_zone: OrgTimeZone,
+    pub send: SendRecord,
+    pub delivery: Delivery,
+}
+
+/// A mail of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub send_id: Option<SendId>,
+    pub kind: MailKind,
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub created_at: Timestamp,
+    pub attempts: u32,
+    pub sent_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
 /// Counts of what a bulk load wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BulkLoaded {
@@ -281,4 +362,55 @@ pub trait Store: Send + Sync + 'static {
     async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError>;
     /// Loads many sends with their histories in one transaction (seeding).
     async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError>;
+
+    // Sends over HTTP.
+    async fn touch(&self, org: OrgId, id: TouchId) -> Result<Touch, StoreError>;
+    /// Creates sends with their deliveries, initial statuses, mail and deadlines, in one
+    /// transaction. With a claim, a key already used with the same request hash answers the sends
+    /// it created (`replayed`) and creates nothing; with another hash it is a `Conflict`.
+    async fn create_api_sends(
+        &self,
+        org: OrgId,
+        orders: Vec<SendOrder>,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<Created, StoreError>;
+    /// The send a tracking code opens. System-wide by nature: the code is the credential.
+    async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError>;
+    /// Records the address a recipient confirmed and moves the send to `Processing`, through the
+    /// lifecycle, in one transaction.
+    async fn confirm_address(
+        &self,
+        org: OrgId,
+        id: SendId,
+        address: Address,
+        at: Timestamp,
+    ) -> Result<SendRecord, StoreError>;
+
+    // Time-driven changes (system-wide: the worker serves every organization).
+    async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<Deadline>, StoreError>;
+    /// Applies a due deadline through the lifecycle and deletes it, in one transaction; a
+    /// deadline that no longer applies is deleted without a change (`None`).
+    async fn apply_deadline(
+        &self,
+        deadline: &Deadline,
+        now: Timestamp,
+    ) -> Result<Option<SendRecord>, StoreError>;
+    /// Forgets idempotency keys created before `before`.
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64, StoreError>;
+
+    // The outbox.
+    /// Mail not yet delivered whose next attempt is due (system-wide).
+    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError>;
+    async fn mail_delivered(&self, org: OrgId, id: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// Records a failed attempt; `retry_at` schedules another, `None` gives up.
+    async fn mail_failed(
+        &self,
+        org: OrgId,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+    /// The outbox, newest first; one organization's or everyone's.
+    async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError>;
 }

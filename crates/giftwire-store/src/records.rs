@@ -3,23 +3,27 @@
 
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
-    NewUser, Org, Principal, Recipient, SendRecord, SenderRef, Team, Touch, TouchRef, User,
+    Mail, NewUser, Org, Principal, Recipient, SendRecord, SenderRef, Team, Touch, TouchRef, User,
 };
 use giftwire_core::{
-    InvalidValue, OrgId, OrgTimeZone, Scopes, SendId, StoreError, TeamId, TokenId, TouchId, UserId,
+    Address, AddressCollection, Delivery, InvalidValue, OrgId, OrgTimeZone, Scopes, SendId, ShipTo,
+    StoreError, TeamId, TokenId, TouchId, TrackingCode, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::rows::{RowExt, corrupt};
 
-/// Columns: id, name, time_zone, send_count.
+/// The columns of [`org`].
+pub(crate) const ORG_COLUMNS: &str = "id, name, time_zone, send_count, egift_expiry_days";
+
 pub(crate) fn org(row: &impl RowExt) -> Result<Org, StoreError> {
     Ok(Org {
         id: OrgId::new(row.int(0)?),
         name: row.text(1)?,
         time_zone: OrgTimeZone::parse(&row.text(2)?).map_err(corrupt)?,
         send_count: row.int(3)? as u64,
+        egift_expiry_days: row.int(4)? as u32,
     })
 }
 
@@ -56,7 +60,7 @@ fn date(row: &impl RowExt, idx: usize) -> Result<Option<Date>, StoreError> {
 }
 
 /// Columns: id, org_id, name, type, subtype, currency, price (text), delivery_type,
-/// starts_on (text), ends_on (text), active (integer).
+/// starts_on (text), ends_on (text), active (integer), ship_to_countries.
 pub(crate) fn touch(row: &impl RowExt) -> Result<Touch, StoreError> {
     Ok(Touch {
         id: TouchId::new(row.int(0)?),
@@ -70,6 +74,73 @@ pub(crate) fn touch(row: &impl RowExt) -> Result<Touch, StoreError> {
         starts_on: date(row, 8)?,
         ends_on: date(row, 9)?,
         active: row.int(10)? != 0,
+        ship_to: ShipTo::parse(&row.text(11)?).map_err(corrupt)?,
+    })
+}
+
+/// A delivery from the columns starting at `at`: tracking_code, variant, custom_message,
+/// address, city, state, zip, country, mobile_no, address_confirmation_via, expire_after_days,
+/// resume_with_unconfirmed_address, hide_product_info, address_confirmation_custom_message.
+pub(crate) fn delivery(row: &impl RowExt, at: usize) -> Result<Delivery, StoreError> {
+    let tracking = row.text(at)?;
+    let tracking_code = TrackingCode::parse(&tracking)
+        .ok_or_else(|| corrupt(InvalidValue::new("tracking_code", &tracking)))?;
+    let address = match row.opt_text(at + 3)? {
+        Some(line) => Some(Address {
+            line,
+            city: row.opt_text(at + 4)?.unwrap_or_default(),
+            state: row.opt_text(at + 5)?.unwrap_or_default(),
+            zip: row.opt_text(at + 6)?.unwrap_or_default(),
+            country: giftwire_core::Country::parse(
+                "country",
+                &row.opt_text(at + 7)?.unwrap_or_default(),
+            )
+            .map_err(corrupt)?,
+            mobile_no: row.opt_text(at + 8)?,
+        }),
+        None => None,
+    };
+    let collection = match row.opt_text(at + 9)? {
+        Some(via) => Some(AddressCollection {
+            via: via.parse().map_err(corrupt)?,
+            expire_after_days: row.opt_int(at + 10)?.unwrap_or(7) as u8,
+            resume_with_unconfirmed_address: row.opt_int(at + 11)?.unwrap_or(0) != 0,
+            hide_product_info: row.opt_int(at + 12)?.unwrap_or(0) != 0,
+            custom_message: row.opt_text(at + 13)?,
+        }),
+        None => None,
+    };
+    Ok(Delivery {
+        tracking_code,
+        variant: row.parsed(at + 1)?,
+        custom_message: row.opt_text(at + 2)?,
+        address,
+        collection,
+    })
+}
+
+/// Columns: id, org_id, send_id, kind, recipient, subject, text_body, html_body, created_at,
+/// attempts, sent_at, failed_at, last_error (times in seconds).
+pub(crate) fn mail(row: &impl RowExt) -> Result<Mail, StoreError> {
+    let opt_time = |idx| -> Result<Option<jiff::Timestamp>, StoreError> {
+        row.opt_int(idx)?
+            .map(|s| jiff::Timestamp::from_second(s).map_err(|e| StoreError::Internal(Box::new(e))))
+            .transpose()
+    };
+    Ok(Mail {
+        id: row.int(0)?,
+        org_id: OrgId::new(row.int(1)?),
+        send_id: row.opt_int(2)?.map(SendId::new),
+        kind: row.parsed(3)?,
+        to: row.text(4)?,
+        subject: row.text(5)?,
+        text_body: row.text(6)?,
+        html_body: row.opt_text(7)?,
+        created_at: row.time(8)?,
+        attempts: row.int(9)? as u32,
+        sent_at: opt_time(10)?,
+        failed_at: opt_time(11)?,
+        last_error: row.opt_text(12)?,
     })
 }
 

@@ -17,21 +17,37 @@ use crate::cli::{
 };
 
 pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
-    let (name, time_zone) = match command {
-        OrgCommand::Create { name, time_zone } => (name, time_zone),
+    let (name, time_zone, egift_expiry_days) = match command {
+        OrgCommand::Create {
+            name,
+            time_zone,
+            egift_expiry_days,
+        } => (name, time_zone, egift_expiry_days),
         OrgCommand::List => {
             let orgs: Vec<Value> = store
                 .all_orgs()
                 .await?
                 .into_iter()
-                .map(|o| json!({"id": o.id, "name": o.name, "time_zone": o.time_zone.name(), "send_count": o.send_count}))
+                .map(|o| {
+                    json!({
+                        "id": o.id,
+                        "name": o.name,
+                        "time_zone": o.time_zone.name(),
+                        "egift_expiry_days": o.egift_expiry_days,
+                        "send_count": o.send_count,
+                    })
+                })
                 .collect();
             return Ok(json!({"organizations": orgs}));
         }
     };
+    if egift_expiry_days == 0 {
+        bail!("egift_expiry_days must be at least 1");
+    }
     let new = NewOrg {
         name: Name::parse("name", &name)?,
         time_zone: OrgTimeZone::parse(&time_zone)?,
+        egift_expiry_days,
     };
     let org = store.create_org(new).await?;
     Ok(json!({"id": org.id, "name": org.name, "time_zone": org.time_zone.name()}))
@@ -96,6 +112,7 @@ pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
         starts_on: date("starts_on", args.starts_on.as_deref())?,
         ends_on: date("ends_on", args.ends_on.as_deref())?,
         active: !args.inactive,
+        ship_to: giftwire_core::ShipTo::parse(&args.ship_to)?,
     };
     if let (Some(start), Some(end)) = (new.starts_on, new.ends_on)
         && end < start
@@ -115,6 +132,7 @@ pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
         "starts_on": touch.starts_on.map(|d| d.to_string()),
         "ends_on": touch.ends_on.map(|d| d.to_string()),
         "active": touch.active,
+        "ship_to_countries": touch.ship_to.countries().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
     }))
 }
 

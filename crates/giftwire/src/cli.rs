@@ -95,6 +95,9 @@ pub enum OrgCommand {
         /// IANA time zone in which its times are shown.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
+        /// Days after which an unredeemed eGift expires.
+        #[arg(long, default_value_t = 90)]
+        egift_expiry_days: u32,
     },
 }
 
@@ -164,6 +167,9 @@ pub struct TouchCreateArgs {
     /// Create it inactive.
     #[arg(long)]
     pub inactive: bool,
+    /// Countries physical gifts may ship to: ISO 3166-1 codes or names, comma-separated.
+    #[arg(long, default_value = "US")]
+    pub ship_to: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,6 +35,7 @@ pub async fn prepare(store: &dyn Store) -> Result<Demo> {
                     .create_org(NewOrg {
                         name: Name::parse("name", name)?,
                         time_zone: OrgTimeZone::parse(tz)?,
+                        egift_expiry_days: NewOrg::DEFAULT_EGIFT_EXPIRY_DAYS,
                     })
                     .await?
             }

@@ -576,6 +576,7 @@ async fn ensure_catalog(
                             starts_on: None,
                             ends_on: None,
                             active: true,
+                            ship_to: giftwire_core::ShipTo::us(),
                         },
                     )
                     .await?,

@@ -89,7 +89,7 @@ pub(super) async fn insert(
         return Ok(BulkLoaded::default());
     }
     check_references(conn, org, sends).await?;
-    let first_seq = super::reserve_seqs(conn, org, sends.len() as u64).await?;
+    let first_seq = super::sends::reserve_seqs(conn, org, sends.len() as u64).await?;
     // The organization's row is locked, so these ids grow with org_seq like single creations'.
     let ids: Vec<i64> =
         sqlx::query("SELECT nextval('send_ids') FROM generate_series(1, $1) ORDER BY 1")

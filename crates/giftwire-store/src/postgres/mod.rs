@@ -8,25 +8,31 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use giftwire_core::lifecycle::{self, SendState, StatusChange};
 use giftwire_core::store::{
-    BulkLoaded, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org, PageVersion, Principal,
-    SeedSend, SendPage, SendRecord, Team, TokenInfo, Touch, User,
+    BulkLoaded, Created, IdempotencyClaim, Mail, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org,
+    PageVersion, Principal, RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, Team,
+    TokenInfo, Touch, User,
 };
 use giftwire_core::{
-    Money, Name, OrgId, PageRequest, SendId, Store, StoreError, TeamId, TokenHash, TokenId,
-    TouchId, UserId,
+    Address, Deadline, Name, OrgId, PageRequest, SendId, Store, StoreError, TeamId, TokenHash,
+    TokenId, TouchId, TrackingCode, UserId,
 };
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::records::{self, USER_COLUMNS};
+use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
 use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
 
+mod api;
 mod bulk;
 mod errors;
+mod sends;
 
 use errors::{db_err, on_unique};
+use sends::{
+    attach_histories, load_send, org_exists, read_page_version, record_transition, send_select,
+};
 
 /// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
@@ -92,159 +98,19 @@ fn redact(url: &str) -> String {
     }
 }
 
-const ORG_COLUMNS: &str = "id, name, time_zone, send_count";
 const TOUCH_COLUMNS: &str = "id, org_id, name, type, subtype, currency, price::text, delivery_type, \
-                             starts_on::text, ends_on::text, active::int4::int8";
-
-/// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
-/// team. Extended with a `WHERE` clause.
-macro_rules! send_select {
-    () => {
-        "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
-                s.recipient_name, s.recipient_email, s.recipient_company, \
-                s.sender_id, u.name, u.email, u.team_id, tm.name, \
-                s.sent_via, s.cost::text, extract(epoch FROM s.created_at)::int8 \
-         FROM sends s \
-         JOIN touches t ON t.org_id = s.org_id AND t.id = s.touch_id \
-         JOIN users u ON u.org_id = s.org_id AND u.id = s.sender_id \
-         LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id "
-    };
-}
-
-async fn org_exists(conn: &mut PgConnection, org: OrgId) -> Result<(), StoreError> {
-    sqlx::query("SELECT 1 FROM organizations WHERE id = $1")
-        .bind(org.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Organization"))
-        .map(|_| ())
-}
-
-/// Reads one send with its history; with `lock`, holds the send's row until the transaction ends.
-async fn load_send(
-    conn: &mut PgConnection,
-    org: OrgId,
-    id: SendId,
-    lock: bool,
-) -> Result<SendRecord, StoreError> {
-    let sql = if lock {
-        concat!(
-            send_select!(),
-            "WHERE s.org_id = $1 AND s.id = $2 FOR UPDATE OF s"
-        )
-    } else {
-        concat!(send_select!(), "WHERE s.org_id = $1 AND s.id = $2")
-    };
-    let row = sqlx::query(sql)
-        .bind(org.get())
-        .bind(id.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Send"))?;
-    let mut sends = [records::send(&row)?];
-    attach_histories(conn, org, &mut sends).await?;
-    let [send] = sends;
-    Ok(send)
-}
-
-/// Fills the histories of `sends` (ascending by id, all of `org`) with one range read.
-async fn attach_histories(
-    conn: &mut PgConnection,
-    org: OrgId,
-    sends: &mut [SendRecord],
-) -> Result<(), StoreError> {
-    let (Some(first), Some(last)) = (sends.first(), sends.last()) else {
-        return Ok(());
-    };
-    let rows = sqlx::query(
-        "SELECT send_id, status, extract(epoch FROM occurred_at)::int8 FROM send_status_updates \
-         WHERE org_id = $1 AND send_id BETWEEN $2 AND $3 ORDER BY send_id, seq",
-    )
-    .bind(org.get())
-    .bind(first.id.get())
-    .bind(last.id.get())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    records::attach_histories(sends, &rows)
-}
-
-/// The version of a page in one statement: total, catalog version, and the sum of the page's
-/// send versions (an index-only range scan of the primary key).
-async fn read_page_version(
-    conn: &mut PgConnection,
-    org: OrgId,
-    page: PageRequest,
-) -> Result<PageVersion, StoreError> {
-    let row = sqlx::query(
-        "SELECT o.send_count, o.catalog_version, \
-                (SELECT COALESCE(SUM(s.version), 0)::int8 FROM sends s \
-                 WHERE s.org_id = o.id AND s.org_seq > $2 AND s.org_seq <= $3) \
-         FROM organizations o WHERE o.id = $1",
-    )
-    .bind(org.get())
-    .bind(page.offset() as i64)
-    .bind((page.offset() + u64::from(page.per_page())) as i64)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(StoreError::NotFound("Organization"))?;
-    Ok(PageVersion {
-        total: row.int(0)? as u64,
-        catalog: row.int(1)?,
-        changes: row.int(2)?,
-    })
-}
-
-/// Checks that a touch and a user are both the organization's; returns the touch's price.
-async fn touch_price_and_sender(
-    conn: &mut PgConnection,
-    org: OrgId,
-    touch: TouchId,
-    sender: UserId,
-) -> Result<Money, StoreError> {
-    let price = sqlx::query("SELECT price::text FROM touches WHERE org_id = $1 AND id = $2")
-        .bind(org.get())
-        .bind(touch.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Touch"))?;
-    sqlx::query("SELECT 1 FROM users WHERE org_id = $1 AND id = $2")
-        .bind(org.get())
-        .bind(sender.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("User"))?;
-    price.parsed(0)
-}
-
-/// Reserves `n` consecutive org_seq values and returns the first. The organization's row stays
-/// locked until the transaction ends, so its sends are created one transaction at a time.
-async fn reserve_seqs(conn: &mut PgConnection, org: OrgId, n: u64) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "UPDATE organizations SET send_count = send_count + $2 WHERE id = $1 RETURNING send_count",
-    )
-    .bind(org.get())
-    .bind(n as i64)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(StoreError::NotFound("Organization"))?;
-    Ok(row.int(0)? - n as i64 + 1)
-}
+                             starts_on::text, ends_on::text, active::int4::int8, ship_to_countries";
 
 #[async_trait]
 impl Store for PgStore {
     async fn create_org(&self, new: NewOrg) -> Result<Org, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO organizations (name, time_zone) VALUES ($1, $2) RETURNING {ORG_COLUMNS}"
+            "INSERT INTO organizations (name, time_zone, egift_expiry_days) VALUES ($1, $2, $3) \
+             RETURNING {ORG_COLUMNS}"
         )))
         .bind(new.name.as_str())
         .bind(new.time_zone.name())
+        .bind(i64::from(new.egift_expiry_days))
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
@@ -355,8 +221,8 @@ impl Store for PgStore {
         org_exists(&mut tx, org).await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO touches (org_id, name, type, subtype, currency, price, delivery_type, \
-                                  starts_on, ends_on, active) \
-             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::date, $9::date, $10) \
+                                  starts_on, ends_on, active, ship_to_countries) \
+             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8::date, $9::date, $10, $11) \
              RETURNING {TOUCH_COLUMNS}"
         )))
         .bind(org.get())
@@ -369,6 +235,7 @@ impl Store for PgStore {
         .bind(new.starts_on.map(|d| d.to_string()))
         .bind(new.ends_on.map(|d| d.to_string()))
         .bind(new.active)
+        .bind(new.ship_to.to_string())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -458,29 +325,8 @@ impl Store for PgStore {
 
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
         let mut tx = self.tx().await?;
-        let price = touch_price_and_sender(&mut tx, org, new.touch, new.sender).await?;
-        let seq = reserve_seqs(&mut tx, org, 1).await?;
-        // The organization's row is locked: ids taken from the sequence now grow with org_seq.
-        let row = sqlx::query(
-            "INSERT INTO sends (org_id, org_seq, id, touch_id, sender_id, recipient_name, \
-                                recipient_email, recipient_company, sent_via, cost, created_at) \
-             VALUES ($1, $2, nextval('send_ids'), $3, $4, $5, $6, $7, $8, $9::numeric, \
-                     to_timestamp($10)) RETURNING id",
-        )
-        .bind(org.get())
-        .bind(seq)
-        .bind(new.touch.get())
-        .bind(new.sender.get())
-        .bind(&new.recipient.name)
-        .bind(&new.recipient.email)
-        .bind(&new.recipient.company_name)
-        .bind(&new.sent_via)
-        .bind(new.cost.unwrap_or(price).to_string())
-        .bind(new.created_at.as_second() as f64)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let send = load_send(&mut tx, org, SendId::new(row.int(0)?), false).await?;
+        let id = sends::insert_send(&mut tx, org, &new).await?;
+        let send = load_send(&mut tx, org, id, false).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -517,30 +363,8 @@ impl Store for PgStore {
             },
             &change,
         )?;
-        sqlx::query(
-            "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
-             VALUES ($1, $2, $3, $4, to_timestamp($5))",
-        )
-        .bind(org.get())
-        .bind(id.get())
-        .bind(send.history.len() as i32 + 1)
-        .bind(transition.entry.status.as_str())
-        .bind(transition.entry.occurred_at.as_second() as f64)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "UPDATE sends SET cost = $3::numeric, version = version + 1 WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org.get())
-        .bind(id.get())
-        .bind(transition.cost.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        record_transition(&mut tx, org, &mut send, transition).await?;
         tx.commit().await.map_err(db_err)?;
-        send.history.push(transition.entry);
-        send.cost = transition.cost;
         Ok(send)
     }
 
@@ -584,5 +408,96 @@ impl Store for PgStore {
         let loaded = bulk::insert(&mut tx, org, &sends).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(loaded)
+    }
+
+    async fn touch(&self, org: OrgId, id: TouchId) -> Result<Touch, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TOUCH_COLUMNS} FROM touches WHERE org_id = $1 AND id = $2"
+        )))
+        .bind(org.get())
+        .bind(id.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Touch"))?;
+        records::touch(&row)
+    }
+
+    async fn create_api_sends(
+        &self,
+        org: OrgId,
+        orders: Vec<SendOrder>,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
+        let mut tx = self.tx().await?;
+        let created = api::create_api_sends(&mut tx, org, orders, claim, Timestamp::now()).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(created)
+    }
+
+    async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::recipient_send(&mut conn, code).await
+    }
+
+    async fn confirm_address(
+        &self,
+        org: OrgId,
+        id: SendId,
+        address: Address,
+        at: Timestamp,
+    ) -> Result<SendRecord, StoreError> {
+        let mut tx = self.tx().await?;
+        let send = api::confirm_address(&mut tx, org, id, address, at).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(send)
+    }
+
+    async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<Deadline>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::due_deadlines(&mut conn, now, limit).await
+    }
+
+    async fn apply_deadline(
+        &self,
+        deadline: &Deadline,
+        now: Timestamp,
+    ) -> Result<Option<SendRecord>, StoreError> {
+        let mut tx = self.tx().await?;
+        let applied = api::apply_deadline(&mut tx, deadline, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(applied)
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::purge_idempotency_keys(&mut conn, before).await
+    }
+
+    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::due_mail(&mut conn, now, limit).await
+    }
+
+    async fn mail_delivered(&self, org: OrgId, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::mail_delivered(&mut conn, org, id, at).await
+    }
+
+    async fn mail_failed(
+        &self,
+        org: OrgId,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::mail_failed(&mut conn, org, id, at, error, retry_at).await
+    }
+
+    async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        api::outbox(&mut conn, org, limit).await
     }
 }

@@ -66,7 +66,7 @@ pub(super) async fn insert(
         return Ok(BulkLoaded::default());
     }
     check_references(conn, org, sends).await?;
-    let first_seq = super::reserve_seqs(conn, org, sends.len() as u64).await?;
+    let first_seq = super::sends::reserve_seqs(conn, org, sends.len() as u64).await?;
     let first_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM sends")
         .fetch_one(&mut *conn)
         .await

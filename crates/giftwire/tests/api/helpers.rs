@@ -161,6 +161,7 @@ impl TestApp {
             .create_org(NewOrg {
                 name: Name::parse("name", name).unwrap(),
                 time_zone: OrgTimeZone::parse(tz).unwrap(),
+                egift_expiry_days: 90,
             })
             .await
             .unwrap();
@@ -257,6 +258,7 @@ impl TestApp {
                     starts_on: None,
                     ends_on: None,
                     active: true,
+                    ship_to: giftwire_core::ShipTo::parse("US,CA").unwrap(),
                 },
             )
             .await

@@ -393,6 +393,7 @@ async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary()
             .create_org(NewOrg {
                 name: Name::parse("name", "Acme").unwrap(),
                 time_zone: OrgTimeZone::utc(),
+                egift_expiry_days: 90,
             })
             .await
             .unwrap();
@@ -421,6 +422,7 @@ async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary()
                     starts_on: None,
                     ends_on: None,
                     active: true,
+                    ship_to: giftwire_core::ShipTo::parse("US,CA").unwrap(),
                 },
             )
             .await

@@ -329,7 +329,7 @@ fn touch_create_validates_the_vocabulary_and_the_price() {
         json!({
             "id": 1, "org_id": 1, "name": "Wine night", "type": "Sendoso Direct", "subtype": "Wine",
             "currency": "EUR", "price": "49.9", "delivery_type": "mail", "starts_on": null, "ends_on": null,
-            "active": true
+            "active": true, "ship_to_countries": ["US"]
         })
     );
     let base = [

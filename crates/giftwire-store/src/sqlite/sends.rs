@@ -1,0 +1,267 @@
+//! The SQL of sends on SQLite, shared by the store's operations: reading a send with its
+//! history, creating one, and recording a status change with what it causes.
+
+use giftwire_core::delivery::deadline_after;
+use giftwire_core::lifecycle::Transition;
+use giftwire_core::store::{NewSend, PageVersion, SendRecord};
+use giftwire_core::{
+    Deadline, Delivery, Money, OrgId, PageRequest, SendId, StoreError, TouchId, UserId,
+};
+use sqlx::sqlite::SqliteConnection;
+
+use super::errors::db_err;
+use crate::records;
+use crate::rows::RowExt;
+
+/// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
+/// team. Extended with a `WHERE` clause.
+macro_rules! send_select {
+    () => {
+        "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
+                s.recipient_name, s.recipient_email, s.recipient_company, \
+                s.sender_id, u.name, u.email, u.team_id, tm.name, \
+                s.sent_via, s.cost, s.created_at \
+         FROM sends s \
+         JOIN touches t ON t.org_id = s.org_id AND t.id = s.touch_id \
+         JOIN users u ON u.org_id = s.org_id AND u.id = s.sender_id \
+         LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id "
+    };
+}
+pub(super) use send_select;
+
+pub(super) async fn org_exists(conn: &mut SqliteConnection, org: OrgId) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM organizations WHERE id = ?1")
+        .bind(org.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Organization"))
+        .map(|_| ())
+}
+
+/// Reads one send of an organization with its history, inside the caller's transaction.
+pub(super) async fn load_send(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    id: SendId,
+) -> Result<SendRecord, StoreError> {
+    let row = sqlx::query(concat!(send_select!(), "WHERE s.org_id = ?1 AND s.id = ?2"))
+        .bind(org.get())
+        .bind(id.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Send"))?;
+    let mut sends = [records::send(&row)?];
+    attach_histories(conn, org, &mut sends).await?;
+    let [send] = sends;
+    Ok(send)
+}
+
+/// Fills the histories of `sends`, which are ascending by id and all of `org`, with one range
+/// read of the status updates between the first and the last id.
+pub(super) async fn attach_histories(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    sends: &mut [SendRecord],
+) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (sends.first(), sends.last()) else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "SELECT send_id, status, occurred_at FROM send_status_updates \
+         WHERE org_id = ?1 AND send_id BETWEEN ?2 AND ?3 ORDER BY send_id, seq",
+    )
+    .bind(org.get())
+    .bind(first.id.get())
+    .bind(last.id.get())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    records::attach_histories(sends, &rows)
+}
+
+/// The delivery of a send made through the API, if it was.
+pub(super) async fn load_delivery(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    id: SendId,
+) -> Result<Option<Delivery>, StoreError> {
+    let row = sqlx::query(
+        "SELECT tracking_code, variant, custom_message, address, city, state, zip, country, \
+                mobile_no, address_confirmation_via, expire_after_days, \
+                resume_with_unconfirmed_address, hide_product_info, \
+                address_confirmation_custom_message \
+         FROM send_deliveries WHERE org_id = ?1 AND send_id = ?2",
+    )
+    .bind(org.get())
+    .bind(id.get())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    row.map(|r| records::delivery(&r, 0)).transpose()
+}
+
+/// The version of a page, in one statement (so one snapshot): the organization's total and
+/// catalog version, and the sum of the versions of the sends in the page's range.
+pub(super) async fn read_page_version(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    page: PageRequest,
+) -> Result<PageVersion, StoreError> {
+    let row = sqlx::query(
+        "SELECT o.send_count, o.catalog_version, \
+                (SELECT COALESCE(SUM(s.version), 0) FROM sends s \
+                 WHERE s.org_id = o.id AND s.org_seq > ?2 AND s.org_seq <= ?3) \
+         FROM organizations o WHERE o.id = ?1",
+    )
+    .bind(org.get())
+    .bind(page.offset() as i64)
+    .bind((page.offset() + u64::from(page.per_page())) as i64)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Organization"))?;
+    Ok(PageVersion {
+        total: row.int(0)? as u64,
+        catalog: row.int(1)?,
+        changes: row.int(2)?,
+    })
+}
+
+/// Checks that a touch and a user are both the organization's; returns the touch's price.
+async fn touch_price_and_sender(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    touch: TouchId,
+    sender: UserId,
+) -> Result<Money, StoreError> {
+    let price = sqlx::query("SELECT price FROM touches WHERE org_id = ?1 AND id = ?2")
+        .bind(org.get())
+        .bind(touch.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Touch"))?;
+    sqlx::query("SELECT 1 FROM users WHERE org_id = ?1 AND id = ?2")
+        .bind(org.get())
+        .bind(sender.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("User"))?;
+    price.parsed(0)
+}
+
+/// Reserves `n` consecutive org_seq values: returns the first. Holds the write lock.
+pub(super) async fn reserve_seqs(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    n: u64,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "UPDATE organizations SET send_count = send_count + ?2 WHERE id = ?1 RETURNING send_count",
+    )
+    .bind(org.get())
+    .bind(n as i64)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Organization"))?;
+    Ok(row.int(0)? - n as i64 + 1)
+}
+
+/// Inserts a pending send at the end of its organization; the caller holds the write lock.
+pub(super) async fn insert_send(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    new: &NewSend,
+) -> Result<SendId, StoreError> {
+    let price = touch_price_and_sender(conn, org, new.touch, new.sender).await?;
+    let seq = reserve_seqs(conn, org, 1).await?;
+    // The write lock is held: the next id is the largest plus one, and ids grow with org_seq.
+    let row = sqlx::query(
+        "INSERT INTO sends (org_id, org_seq, id, touch_id, sender_id, recipient_name, \
+                            recipient_email, recipient_company, sent_via, cost, created_at) \
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) + 1 FROM sends), \
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+    )
+    .bind(org.get())
+    .bind(seq)
+    .bind(new.touch.get())
+    .bind(new.sender.get())
+    .bind(&new.recipient.name)
+    .bind(&new.recipient.email)
+    .bind(&new.recipient.company_name)
+    .bind(&new.sent_via)
+    .bind(new.cost.unwrap_or(price).to_string())
+    .bind(new.created_at.as_second())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(SendId::new(row.int(0)?))
+}
+
+pub(super) async fn insert_deadline(
+    conn: &mut SqliteConnection,
+    deadline: &Deadline,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO send_deadlines (org_id, send_id, kind, due_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (org_id, send_id, kind) DO UPDATE SET due_at = excluded.due_at",
+    )
+    .bind(deadline.org.get())
+    .bind(deadline.send.get())
+    .bind(deadline.kind.as_str())
+    .bind(deadline.due_at.as_second())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Writes a change the lifecycle accepted: the status update, the send's cost and version, and
+/// the deadline the new status starts. Updates `send` to match.
+pub(super) async fn record_transition(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    send: &mut SendRecord,
+    transition: Transition,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(org.get())
+    .bind(send.id.get())
+    .bind(send.history.len() as i64 + 1)
+    .bind(transition.entry.status.as_str())
+    .bind(transition.entry.occurred_at.as_second())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE sends SET cost = ?3, version = version + 1 WHERE org_id = ?1 AND id = ?2")
+        .bind(org.get())
+        .bind(send.id.get())
+        .bind(transition.cost.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let kind = send.touch.send_type.kind();
+    if kind == giftwire_core::SendKind::Digital
+        && transition.entry.status == giftwire_core::SendStatus::Sent
+    {
+        let days = sqlx::query("SELECT egift_expiry_days FROM organizations WHERE id = ?1")
+            .bind(org.get())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .int(0)? as u32;
+        if let Some(deadline) = deadline_after(kind, org, send.id, &transition.entry, days) {
+            insert_deadline(conn, &deadline).await?;
+        }
+    }
+    send.history.push(transition.entry);
+    send.cost = transition.cost;
+    Ok(())
+}
