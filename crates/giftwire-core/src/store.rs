@@ -259,6 +259,8 @@ pub struct SendOrder {
 pub struct IdempotencyClaim {
     pub key: String,
     pub request_hash: [u8; 32],
+    /// When the request came (keys are kept at least 24 hours from then).
+    pub at: Timestamp,
 }
 
 /// A send as created through the API.

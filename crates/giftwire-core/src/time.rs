@@ -40,6 +40,11 @@ impl OrgTimeZone {
         &self.name
     }
 
+    /// The local calendar date of an instant.
+    pub fn date_of(&self, at: Timestamp) -> jiff::civil::Date {
+        self.tz.to_offset(at).to_datetime(at).date()
+    }
+
     /// ISO 8601 with whole seconds and a numeric offset, never `Z`.
     pub fn format(&self, at: Timestamp) -> String {
         let mut out = String::with_capacity(25);

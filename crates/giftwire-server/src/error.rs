@@ -30,6 +30,8 @@ pub enum ApiError {
     MethodNotAllowed { method: String, path: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("The request body is larger than 1 MiB")]
+    PayloadTooLarge,
     #[error("Rate limit exceeded: retry in {retry_after_secs} s")]
     RateLimited {
         retry_after_secs: u64,
@@ -53,6 +55,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// `"<field> can't be blank"`: a required body field is missing, null or empty.
+    pub fn blank(field: &str) -> ApiError {
+        ApiError::BadRequest(format!("{field} can't be blank"))
+    }
+
+    /// `"<field> is invalid"`: a body field has the wrong type or value.
+    pub fn invalid(field: &str) -> ApiError {
+        ApiError::BadRequest(format!("{field} is invalid"))
+    }
+}
+
 /// Seconds a client should wait after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
@@ -65,6 +79,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -18,12 +18,15 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub mod auth;
+mod body;
 pub mod cache;
 pub mod error;
+pub mod mail;
 mod query;
 pub mod rate_limit;
 pub mod render;
 mod routes;
+pub mod worker;
 
 pub use cache::CacheConfig;
 pub use rate_limit::RateLimiter;
@@ -35,6 +38,8 @@ pub struct AppState {
     pub clock: Clock,
     pub rate_limiter: Option<Arc<RateLimiter>>,
     pub caches: Arc<cache::Caches>,
+    /// Where recipients reach this server: the base of tracking and address links.
+    pub public_url: Arc<url::Url>,
 }
 
 /// Settings of the HTTP layer.
@@ -43,6 +48,9 @@ pub struct ServerConfig {
     /// Requests per second per token; `None` disables rate limiting.
     pub rate_limit_per_second: Option<NonZeroU32>,
     pub cache: CacheConfig,
+    /// Where recipients reach this server (`https://gifts.example.com`); the base of the links in
+    /// responses and mail. Defaults to `http://` and the listening address.
+    pub public_url: Option<url::Url>,
 }
 
 impl AppState {
@@ -54,6 +62,11 @@ impl AppState {
                 .rate_limit_per_second
                 .map(|n| Arc::new(RateLimiter::per_second(n))),
             caches: Arc::new(cache::Caches::new(&config.cache)),
+            public_url: Arc::new(
+                config.public_url.clone().unwrap_or_else(|| {
+                    url::Url::parse("http://127.0.0.1:8080").expect("a valid URL")
+                }),
+            ),
         }
     }
 }
@@ -93,6 +106,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state)
+        .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         // gzip or brotli when the client asks for it (Accept-Encoding); bodies under 1 KiB
         // and error bodies stay as they are.
         .layer(CompressionLayer::new().gzip(true).br(true))

@@ -251,3 +251,29 @@ pub async fn send(store: &dyn Store, clock: &Clock, command: SendCommand) -> Res
         }
     }
 }
+
+pub async fn outbox(store: &dyn Store, org: Option<OrgId>, limit: u32) -> Result<Value> {
+    let fmt = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string());
+    let mail: Vec<Value> = store
+        .outbox(org, limit)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "org_id": m.org_id,
+                "send_id": m.send_id,
+                "kind": m.kind,
+                "to": m.to,
+                "subject": m.subject,
+                "text_body": m.text_body,
+                "created_at": m.created_at.to_string(),
+                "attempts": m.attempts,
+                "sent_at": fmt(m.sent_at),
+                "failed_at": fmt(m.failed_at),
+                "last_error": m.last_error,
+            })
+        })
+        .collect();
+    Ok(json!({"mail": mail}))
+}

@@ -53,6 +53,51 @@ pub enum Command {
     Send(SendCommand),
     /// Fill an organization with realistic synthetic sends.
     Seed(SeedArgs),
+    /// Run the worker once: apply due time-driven changes, deliver due mail (with --smtp-url),
+    /// forget old idempotency keys. Prints what it did.
+    Tick(MailArgs),
+    /// Mail written by sends (eGifts, address requests).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// SMTP server to deliver mail through: smtp://[user:pass@]host[:port] (add ?tls=required
+    /// for STARTTLS) or smtps://…; without it mail waits in the outbox.
+    #[arg(long, env = "GIFTWIRE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of that mail.
+    #[arg(
+        long,
+        env = "GIFTWIRE_MAIL_FROM",
+        default_value = "giftwire <giftwire@localhost>"
+    )]
+    pub mail_from: String,
+}
+
+impl MailArgs {
+    pub fn mailer(&self) -> anyhow::Result<Option<giftwire_server::worker::Mailer>> {
+        self.smtp_url
+            .as_deref()
+            .map(|url| {
+                giftwire_server::worker::Mailer::new(url, &self.mail_from)
+                    .map_err(anyhow::Error::msg)
+            })
+            .transpose()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The outbox, newest first. Prints {"mail": [...]}.
+    List {
+        /// Only this organization's mail.
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +115,15 @@ pub struct ServeArgs {
     /// process stops working within this time.
     #[arg(long, env = "GIFTWIRE_TOKEN_CACHE_SECS", default_value_t = 1)]
     pub token_cache_secs: u64,
+    /// Where recipients reach this server (the base of tracking and address links); by
+    /// default http:// and the listening address.
+    #[arg(long, env = "GIFTWIRE_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// Seconds between two runs of the background worker.
+    #[arg(long, env = "GIFTWIRE_TICK_SECS", default_value_t = 30)]
+    pub tick_secs: u64,
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 impl ServeArgs {
@@ -80,6 +134,7 @@ impl ServeArgs {
                 token_ttl: std::time::Duration::from_secs(self.token_cache_secs),
                 page_bytes: self.page_cache_mb << 20,
             },
+            public_url: self.public_url.clone(),
         }
     }
 }

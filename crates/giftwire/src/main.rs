@@ -7,7 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use giftwire_core::{Clock, OrgId, Store};
+use std::time::Duration;
+
 use giftwire_server::AppState;
+use giftwire_server::worker::Worker;
 use tracing_subscriber::EnvFilter;
 
 mod admin;
@@ -55,12 +58,26 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) 
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, Clock::system(), &args.server_config());
+    let mut config = args.server_config();
+    let default_public = format!("http://{addr}");
+    config.public_url.get_or_insert(default_public.parse()?);
+    let clock = Clock::system();
+    let worker = Worker::new(store.clone(), clock.clone(), args.mail.mailer()?);
+    let state = AppState::new(store, clock, &config);
     if let Some(banner) = banner {
         println!("{}", banner.replace("{addr}", &addr.to_string()));
     }
     tracing::info!(%addr, rate_limit = args.rate_limit, "serving");
-    giftwire_server::serve(listener, state, shutdown_signal()).await?;
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(
+        worker.run(Duration::from_secs(args.tick_secs.max(1)), async {
+            let _ = worker_stopped.await;
+        }),
+    );
+    let served = giftwire_server::serve(listener, state, shutdown_signal()).await;
+    let _ = stop_worker.send(());
+    let _ = worker.await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -104,6 +121,13 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Token(c) => admin::token(store.as_ref(), &clock, c).await?,
         Command::Send(c) => admin::send(store.as_ref(), &clock, c).await?,
+        Command::Tick(mail) => {
+            let worker = Worker::new(store.clone(), clock.clone(), mail.mailer()?);
+            serde_json::to_value(worker.tick().await?)?
+        }
+        Command::Outbox(cli::OutboxCommand::List { org, limit }) => {
+            admin::outbox(store.as_ref(), org.map(OrgId::new), limit).await?
+        }
         Command::Seed(args) => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             seed::run(

@@ -7,11 +7,13 @@ use axum::http::{Method, Uri};
 use crate::AppState;
 use crate::error::ApiError;
 
+mod recipient;
 mod sends;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(sends::routes())
+        .merge(recipient::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -90,7 +90,6 @@ pub(super) async fn create_api_sends(
     org: OrgId,
     orders: Vec<SendOrder>,
     claim: Option<IdempotencyClaim>,
-    now: Timestamp,
 ) -> Result<Created, StoreError> {
     if let Some(claim) = &claim {
         // Concurrent requests with one key wait here for the first to commit, then replay it.
@@ -160,7 +159,7 @@ pub(super) async fn create_api_sends(
             .bind(&mail.subject)
             .bind(&mail.text_body)
             .bind(&mail.html_body)
-            .bind(now.as_second() as f64)
+            .bind(order.send.created_at.as_second() as f64)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -177,7 +176,7 @@ pub(super) async fn create_api_sends(
         .bind(&claim.key)
         .bind(claim.request_hash.to_vec())
         .bind(list.join(","))
-        .bind(now.as_second() as f64)
+        .bind(claim.at.as_second() as f64)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;

@@ -430,7 +430,7 @@ impl Store for PgStore {
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
         let mut tx = self.tx().await?;
-        let created = api::create_api_sends(&mut tx, org, orders, claim, Timestamp::now()).await?;
+        let created = api::create_api_sends(&mut tx, org, orders, claim).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(created)
     }

@@ -89,7 +89,6 @@ pub(super) async fn create_api_sends(
     org: OrgId,
     orders: Vec<SendOrder>,
     claim: Option<IdempotencyClaim>,
-    now: Timestamp,
 ) -> Result<Created, StoreError> {
     if let Some(claim) = &claim {
         let earlier = sqlx::query(
@@ -153,7 +152,7 @@ pub(super) async fn create_api_sends(
             .bind(&mail.subject)
             .bind(&mail.text_body)
             .bind(&mail.html_body)
-            .bind(now.as_second())
+            .bind(order.send.created_at.as_second())
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -170,7 +169,7 @@ pub(super) async fn create_api_sends(
         .bind(&claim.key)
         .bind(claim.request_hash.to_vec())
         .bind(list.join(","))
-        .bind(now.as_second())
+        .bind(claim.at.as_second())
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;

@@ -13,6 +13,7 @@ use giftwire_core::{
     Clock, DeliveryType, Email, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
     SendType, Store, Subtype, TeamId,
 };
+use giftwire_server::worker::Worker;
 use giftwire_server::{AppState, ServerConfig};
 use giftwire_store::StoreOptions;
 use jiff::Timestamp;
@@ -54,6 +55,10 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The server's clock (a manual one when the test asked for it).
+    pub clock: Clock,
+    /// A worker on the same store and clock; tests call `tick` themselves.
+    pub worker: Worker,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -67,6 +72,10 @@ pub struct TestConfig {
     pub store: Option<StoreOptions>,
     /// Cache settings (the defaults of `serve` otherwise).
     pub cache: Option<giftwire_server::CacheConfig>,
+    /// The server's clock; the system clock by default.
+    pub clock: Option<Clock>,
+    /// How the test's worker delivers mail.
+    pub mailer: Option<giftwire_server::worker::Mailer>,
     /// Changes the URL the store connects to (e.g. to go through a [`Proxy`]).
     pub rewrite_url: Option<RewriteUrl>,
 }
@@ -88,12 +97,14 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         .await
         .expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    let clock = config.clock.unwrap_or_default();
     let state = AppState::new(
         store.clone(),
-        Clock::system(),
+        clock.clone(),
         &ServerConfig {
             rate_limit_per_second: config.rate_limit_per_second,
             cache: config.cache.unwrap_or_default(),
+            public_url: Some(address.parse().expect("a URL")),
         },
     );
     let (tx, rx) = oneshot::channel::<()>();
@@ -104,11 +115,14 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         .await
         .expect("server runs");
     });
+    let worker = Worker::new(store.clone(), clock.clone(), config.mailer);
     TestApp {
         address,
         store,
         client: reqwest::Client::new(),
         db,
+        clock,
+        worker,
         _shutdown: tx,
     }
 }

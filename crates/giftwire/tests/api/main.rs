@@ -6,6 +6,7 @@ mod db;
 
 mod auth;
 mod caching;
+mod create;
 mod errors;
 mod helpers;
 mod isolation;

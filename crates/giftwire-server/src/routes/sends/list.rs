@@ -1,11 +1,8 @@
-//! Sends: `GET /api/v3/send` (Retrieve All Sends), also answered at `/api/v3/sends`, the plural
-//! that clients get wrong (CONTRACT.md §1).
+//! `GET /api/v3/send` (Retrieve All Sends).
 
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use bytes::Bytes;
 use giftwire_core::{PageRequest, Scope};
 
@@ -15,17 +12,11 @@ use crate::cache::PageKey;
 use crate::error::{ApiError, json_bytes_response};
 use crate::{query, render};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v3/send", get(list_sends))
-        .route("/api/v3/sends", get(list_sends))
-}
-
 /// Every send of the token's organization, a page at a time, ascending by id.
 ///
 /// The `sends` array of a page is reused from the page cache while the page's version (read
 /// first, in one indexed range read) is unchanged; otherwise the page is read and rendered.
-async fn list_sends(
+pub(super) async fn list_sends(
     auth: Authenticated,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

@@ -1,0 +1,537 @@
+//! The recipient's pages. No token: the tracking code in the path is the credential, and an
+//! unknown or malformed code is a plain 404 (nothing tells one from the other).
+//!
+//! - `GET /track/{code}`: the eGift; the first visit records `Clicked`.
+//! - `GET /track/{code}/open.gif`: the mail's tracking pixel; records `Opened`.
+//! - `POST /track/{code}/redeem`: records `Used` and shows the redemption code.
+//! - `GET /address/{code}`: the address form of an address collection.
+//! - `POST /address/{code}/confirm`: records the address and `Processing`.
+//! - `POST /address/{code}/decline`: records `Address Confirmation - Cancelled`.
+//!
+//! Every change goes through the lifecycle, so a repeated visit changes nothing. Forms carry a
+//! token that must match a `SameSite=Strict` cookie (double submit) against cross-site forgery.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use giftwire_core::lifecycle::{StatusChange, allowed_next};
+use giftwire_core::store::{RecipientSend, SendRecord};
+use giftwire_core::{Address, Country, SendStatus, StoreError, TrackingCode, Variant};
+use rand::RngCore as _;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/track/{code}", get(egift_page))
+        .route("/track/{code}/open.gif", get(open_pixel))
+        .route("/track/{code}/redeem", post(redeem))
+        .route("/address/{code}", get(address_page))
+        .route("/address/{code}/confirm", post(confirm_address))
+        .route("/address/{code}/decline", post(decline_address))
+}
+
+const CSRF_COOKIE: &str = "gw_csrf";
+
+/// An HTML page with the headers every recipient page carries: never cached, never framed,
+/// never leaking its URL (which holds the credential) in a `Referer`.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, axum::response::Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    text: &'a str,
+}
+
+fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    match (MessagePage { title, text }).render() {
+        Ok(body) => html(status, body),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
+        }
+    }
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "This link is not valid.",
+    )
+}
+
+fn unavailable() -> Response {
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "We cannot open your gift right now. Please try again in a minute.",
+    )
+}
+
+/// The send of a tracking code, or the response to give instead.
+async fn find(state: &AppState, raw: &str) -> Result<RecipientSend, Response> {
+    let code = TrackingCode::parse(raw).ok_or_else(not_found)?;
+    match state.store.recipient_send(&code).await {
+        Ok(found) => Ok(found),
+        Err(StoreError::NotFound(_)) => Err(not_found()),
+        Err(e) => {
+            tracing::warn!(error = %e, "recipient page: store error");
+            Err(unavailable())
+        }
+    }
+}
+
+/// Applies a recipient's change if the lifecycle allows it now; otherwise (already done, or a
+/// send in another state) nothing happens. Returns the send as it is afterwards.
+async fn record(state: &AppState, found: &RecipientSend, status: SendStatus) -> SendRecord {
+    let send = &found.send;
+    if !allowed_next(send.touch.send_type.kind(), &send.history).contains(&status) {
+        return send.clone();
+    }
+    let last = send
+        .history
+        .last()
+        .map_or(send.created_at, |e| e.occurred_at);
+    let change = StatusChange {
+        status,
+        occurred_at: state.clock.now().max(last),
+        cost: None,
+    };
+    match state
+        .store
+        .change_status(found.org_id, send.id, change)
+        .await
+    {
+        Ok(after) => after,
+        // A concurrent visit made the change first.
+        Err(StoreError::Lifecycle(_)) => send.clone(),
+        Err(e) => {
+            tracing::warn!(error = %e, status = %status, "recipient change not recorded");
+            send.clone()
+        }
+    }
+}
+
+/// The CSRF token of this browser: the cookie's, or a new one set with the response.
+fn csrf_token(jar: CookieJar) -> (CookieJar, String) {
+    if let Some(token) = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return (jar, token);
+    }
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    (jar.add(cookie), token)
+}
+
+/// Whether a posted form carries this browser's token.
+fn csrf_ok(jar: &CookieJar, posted: &str) -> bool {
+    let Some(cookie) = jar.get(CSRF_COOKIE) else {
+        return false;
+    };
+    let (a, b) = (cookie.value().as_bytes(), posted.as_bytes());
+    // Constant time over equal lengths.
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn forbidden() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Please go back, reload the page and try again.",
+    )
+}
+
+#[derive(Template)]
+#[template(path = "egift.html")]
+struct EgiftPage<'a> {
+    org_name: &'a str,
+    sender_name: &'a str,
+    touch_name: &'a str,
+    custom_message: Option<&'a str>,
+    status: &'a str,
+    redeemed: bool,
+    redeemable: bool,
+    redemption_code: String,
+    redeem_action: String,
+    csrf: &'a str,
+}
+
+/// The code shown once an eGift is redeemed, derived from its tracking code.
+fn redemption_code(code: &TrackingCode) -> String {
+    let digest = Sha256::digest(format!("redeem:{}", code.as_str()).as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02X}")).collect();
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+async fn egift_page(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    jar: CookieJar,
+) -> Response {
+    let found = match find(&state, &raw).await {
+        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => found,
+        Ok(_) => return not_found(),
+        Err(response) => return response,
+    };
+    let send = record(&state, &found, SendStatus::Clicked).await;
+    let status = send.status();
+    let (jar, csrf) = csrf_token(jar);
+    let page = EgiftPage {
+        org_name: &found.org_name,
+        sender_name: &send.sender.name,
+        touch_name: &send.touch.name,
+        custom_message: found.delivery.custom_message.as_deref(),
+        status: status.as_str(),
+        redeemed: status == SendStatus::Used,
+        redeemable: allowed_next(send.touch.send_type.kind(), &send.history)
+            .contains(&SendStatus::Used),
+        redemption_code: redemption_code(&found.delivery.tracking_code),
+        redeem_action: format!("/track/{}/redeem", found.delivery.tracking_code.as_str()),
+        csrf: &csrf,
+    };
+    match page.render() {
+        Ok(body) => (jar, html(StatusCode::OK, body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the eGift page");
+            unavailable()
+        }
+    }
+}
+
+/// A transparent 1×1 GIF.
+const PIXEL: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+    match find(&state, &raw).await {
+        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => {
+            record(&state, &found, SendStatus::Opened).await;
+        }
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(response) => return response.status().into_response(),
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/gif"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        PIXEL,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn redeem(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&jar, &form.csrf) {
+        return forbidden();
+    }
+    let found = match find(&state, &raw).await {
+        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => found,
+        Ok(_) => return not_found(),
+        Err(response) => return response,
+    };
+    record(&state, &found, SendStatus::Used).await;
+    Redirect::to(&format!("/track/{}", found.delivery.tracking_code.as_str())).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "address.html")]
+struct AddressPage<'a> {
+    org_name: &'a str,
+    sender_name: &'a str,
+    touch_name: Option<&'a str>,
+    custom_message: Option<&'a str>,
+    open: bool,
+    outcome: &'a str,
+    error: Option<&'a str>,
+    form: AddressForm,
+    countries: Vec<String>,
+    confirm_action: String,
+    decline_action: String,
+    csrf: &'a str,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AddressForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    zip: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    mobile_no: String,
+}
+
+async fn address_found(state: &AppState, raw: &str) -> Result<RecipientSend, Response> {
+    match find(state, raw).await {
+        Ok(found) if found.delivery.variant == Variant::AddressCollection => Ok(found),
+        Ok(_) => Err(not_found()),
+        Err(response) => Err(response),
+    }
+}
+
+fn waiting_for_address(send: &SendRecord) -> bool {
+    matches!(
+        send.status(),
+        SendStatus::ConfirmingAddress | SendStatus::CollectingRecipientInfo
+    )
+}
+
+async fn render_address(
+    state: &AppState,
+    found: &RecipientSend,
+    jar: CookieJar,
+    status: StatusCode,
+    form: AddressForm,
+    error: Option<&str>,
+) -> Response {
+    let send = &found.send;
+    let countries = match state.store.touch(found.org_id, send.touch.id).await {
+        Ok(touch) => touch
+            .ship_to
+            .countries()
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        Err(_) => vec!["US".to_owned()],
+    };
+    let outcome = match send.status() {
+        SendStatus::Processing
+        | SendStatus::Packed
+        | SendStatus::Shipped
+        | SendStatus::Delivered => {
+            "Thank you! Your address is confirmed and your gift is on its way."
+        }
+        SendStatus::AddressConfirmationCancelled => {
+            "This request is closed: the gift will not be sent."
+        }
+        _ => "This request is closed.",
+    };
+    let (jar, csrf) = csrf_token(jar);
+    let hide = found
+        .delivery
+        .collection
+        .as_ref()
+        .is_some_and(|c| c.hide_product_info);
+    let code = found.delivery.tracking_code.as_str();
+    let page = AddressPage {
+        org_name: &found.org_name,
+        sender_name: &send.sender.name,
+        touch_name: (!hide).then_some(send.touch.name.as_str()),
+        custom_message: found
+            .delivery
+            .collection
+            .as_ref()
+            .and_then(|c| c.custom_message.as_deref()),
+        open: waiting_for_address(send),
+        outcome,
+        error,
+        form,
+        countries,
+        confirm_action: format!("/address/{code}/confirm"),
+        decline_action: format!("/address/{code}/decline"),
+        csrf: &csrf,
+    };
+    match page.render() {
+        Ok(body) => (jar, html(status, body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the address page");
+            unavailable()
+        }
+    }
+}
+
+async fn address_page(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    jar: CookieJar,
+) -> Response {
+    match address_found(&state, &raw).await {
+        Ok(found) => {
+            render_address(
+                &state,
+                &found,
+                jar,
+                StatusCode::OK,
+                AddressForm::default(),
+                None,
+            )
+            .await
+        }
+        Err(response) => response,
+    }
+}
+
+/// The address of a posted form, or what is wrong with it.
+fn parse_address(form: &AddressForm, countries: &[Country]) -> Result<Address, &'static str> {
+    let required = [&form.address, &form.city, &form.state, &form.zip];
+    if required.iter().any(|v| v.trim().is_empty()) {
+        return Err("Please fill in every field of the address.");
+    }
+    if [
+        &form.address,
+        &form.city,
+        &form.state,
+        &form.zip,
+        &form.mobile_no,
+    ]
+    .iter()
+    .any(|v| v.chars().count() > 200 || v.chars().any(char::is_control))
+    {
+        return Err("Please check the address: a field is too long or holds invalid characters.");
+    }
+    let country = Country::parse("country", &form.country)
+        .ok()
+        .filter(|c| countries.contains(c))
+        .ok_or("Please choose a country from the list.")?;
+    let mobile_no = Some(form.mobile_no.trim().to_owned()).filter(|m| !m.is_empty());
+    if country.as_str() != "US" && mobile_no.is_none() {
+        return Err("A mobile number is needed for deliveries outside the US.");
+    }
+    Ok(Address {
+        line: form.address.trim().to_owned(),
+        city: form.city.trim().to_owned(),
+        state: form.state.trim().to_owned(),
+        zip: form.zip.trim().to_owned(),
+        country,
+        mobile_no,
+    })
+}
+
+async fn confirm_address(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<AddressForm>,
+) -> Response {
+    if !csrf_ok(&jar, &form.csrf) {
+        return forbidden();
+    }
+    let found = match address_found(&state, &raw).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let code = found.delivery.tracking_code.as_str().to_owned();
+    if !waiting_for_address(&found.send) {
+        return Redirect::to(&format!("/address/{code}")).into_response();
+    }
+    let countries = match state.store.touch(found.org_id, found.send.touch.id).await {
+        Ok(touch) => touch.ship_to.countries().to_vec(),
+        Err(_) => return unavailable(),
+    };
+    let address = match parse_address(&form, &countries) {
+        Ok(address) => address,
+        Err(problem) => {
+            return render_address(
+                &state,
+                &found,
+                jar,
+                StatusCode::BAD_REQUEST,
+                form,
+                Some(problem),
+            )
+            .await;
+        }
+    };
+    let last = found
+        .send
+        .history
+        .last()
+        .map_or(found.send.created_at, |e| e.occurred_at);
+    let at = state.clock.now().max(last);
+    match state
+        .store
+        .confirm_address(found.org_id, found.send.id, address, at)
+        .await
+    {
+        Ok(_) | Err(StoreError::Lifecycle(_)) => {
+            Redirect::to(&format!("/address/{code}")).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "address confirmation not recorded");
+            unavailable()
+        }
+    }
+}
+
+async fn decline_address(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&jar, &form.csrf) {
+        return forbidden();
+    }
+    let found = match address_found(&state, &raw).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    record(&state, &found, SendStatus::AddressConfirmationCancelled).await;
+    Redirect::to(&format!(
+        "/address/{}",
+        found.delivery.tracking_code.as_str()
+    ))
+    .into_response()
+}

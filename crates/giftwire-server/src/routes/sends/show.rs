@@ -1,0 +1,76 @@
+//! One send: `GET /api/v3/send/{id}` (our addition; `id` or `send_gid`) and
+//! `POST /api/v3/send/{id}/status_updates`, how fulfillment partners report progress and costs.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::time::parse_instant;
+use giftwire_core::{Scope, SendGid, SendId, SendStatus};
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::Authenticated;
+use crate::body::JsonBody;
+use crate::error::{ApiError, json_response};
+use crate::render;
+
+/// A send's id in the path: its number, or its gid in any accepted form.
+fn send_id(raw: &str) -> Result<SendId, ApiError> {
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return raw
+            .parse::<i64>()
+            .map(SendId::new)
+            .map_err(|_| ApiError::NotFound("Send"));
+    }
+    SendGid::parse(raw).ok_or(ApiError::NotFound("Send"))
+}
+
+/// `{"success": true, "send": {...}}`, the send as the listing shows it.
+pub(super) async fn show_send(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let principal = auth.require(Scope::Public)?;
+    let send = state.store.send(principal.org_id, send_id(&raw)?).await?;
+    let body = json!({"success": true, "send": render::send(&send, &principal.time_zone)});
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// Records `{"status", "occurred_at"?, "current_total_cost"?}` through the lifecycle.
+pub(super) async fn record_status(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let principal = auth.require(Scope::Fulfillment)?;
+    let id = send_id(&raw)?;
+    let fields = body.fields()?;
+    let status: SendStatus = fields
+        .string("status")?
+        .parse()
+        .map_err(|_| ApiError::invalid("status"))?;
+    if status == SendStatus::Pending {
+        return Err(ApiError::invalid("status"));
+    }
+    let occurred_at = match fields.opt_string("occurred_at")? {
+        Some(at) => {
+            parse_instant("occurred_at", at).map_err(|_| ApiError::invalid("occurred_at"))?
+        }
+        None => state.clock.now(),
+    };
+    let cost = fields.opt_money("current_total_cost")?;
+    let change = StatusChange {
+        status,
+        occurred_at,
+        cost,
+    };
+    let send = state
+        .store
+        .change_status(principal.org_id, id, change)
+        .await?;
+    let body = json!({"success": true, "send": render::send(&send, &principal.time_zone)});
+    Ok(json_response(StatusCode::OK, &body))
+}

@@ -1,0 +1,226 @@
+//! The background worker of `serve` (and `giftwire tick`, once): applies due deadlines (eGifts
+//! expiring, address collections running out), delivers the outbox over SMTP, and forgets old
+//! idempotency keys.
+//!
+//! Each deadline is applied in the transaction that deletes it, and each mail is marked after
+//! its delivery, so a crash or restart neither skips a change nor makes one twice (a mail whose
+//! delivery was interrupted before it was marked may be sent again: at least once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::store::Mail;
+use giftwire_core::{Clock, MailKind, SendStatus, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Serialize;
+
+/// Deadlines applied per query while catching up.
+const DEADLINE_BATCH: u32 = 500;
+/// Mail delivered per tick.
+const MAIL_BATCH: u32 = 200;
+/// Attempts before a mail that keeps failing transiently is given up.
+const MAX_ATTEMPTS: u32 = 6;
+/// How long idempotency keys are kept (at least 24 hours, CONTRACT.md §7).
+const IDEMPOTENCY_KEEP: SignedDuration = SignedDuration::from_hours(48);
+
+/// Delivers mail over SMTP.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .finish()
+    }
+}
+
+/// A delivery that failed; `permanent` when retrying cannot help (a 5xx, a bad address).
+#[derive(Debug)]
+pub struct DeliveryError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Mailer {
+    /// `smtp://[user:pass@]host[:port]` (plain; `?tls=required` for STARTTLS) or `smtps://…`,
+    /// sending as `from` (`giftwire <gifts@example.com>`).
+    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("--smtp-url is invalid: {e}"))?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from = from
+            .parse()
+            .map_err(|e| format!("--mail-from is invalid: {e}"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    pub async fn deliver(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        let permanent = |message: String| DeliveryError {
+            permanent: true,
+            message,
+        };
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| permanent(format!("invalid recipient address: {e}")))?;
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone());
+        let message = match &mail.html_body {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.text_body.clone(),
+                html.clone(),
+            )),
+            None => builder.body(mail.text_body.clone()),
+        }
+        .map_err(|e| permanent(format!("cannot build the message: {e}")))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| DeliveryError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    pub deadlines_applied: u64,
+    pub deadlines_dropped: u64,
+    pub mail_delivered: u64,
+    pub mail_retried: u64,
+    pub mail_failed: u64,
+    pub idempotency_keys_purged: u64,
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    mailer: Option<Mailer>,
+}
+
+impl Worker {
+    /// Without a mailer, mail stays in the outbox (`giftwire outbox list` shows it).
+    pub fn new(store: Arc<dyn Store>, clock: Clock, mailer: Option<Mailer>) -> Worker {
+        Worker {
+            store,
+            clock,
+            mailer,
+        }
+    }
+
+    /// One pass over everything that is due now.
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let now = self.clock.now();
+        let mut report = TickReport::default();
+        loop {
+            let due = self.store.due_deadlines(now, DEADLINE_BATCH).await?;
+            let mut progressed = false;
+            for deadline in &due {
+                match self.store.apply_deadline(deadline, now).await {
+                    Ok(Some(_)) => {
+                        report.deadlines_applied += 1;
+                        progressed = true;
+                    }
+                    Ok(None) => {
+                        report.deadlines_dropped += 1;
+                        progressed = true;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, send = %deadline.send, "deadline not applied")
+                    }
+                }
+            }
+            if due.len() < DEADLINE_BATCH as usize || !progressed {
+                break;
+            }
+        }
+        if let Some(mailer) = &self.mailer {
+            for mail in self.store.due_mail(now, MAIL_BATCH).await? {
+                self.deliver(mailer, &mail, now, &mut report).await?;
+            }
+        }
+        report.idempotency_keys_purged = self
+            .store
+            .purge_idempotency_keys(now - IDEMPOTENCY_KEEP)
+            .await?;
+        Ok(report)
+    }
+
+    async fn deliver(
+        &self,
+        mailer: &Mailer,
+        mail: &Mail,
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
+        match mailer.deliver(mail).await {
+            Ok(()) => {
+                self.store
+                    .mail_delivered(mail.org_id, mail.id, self.clock.now())
+                    .await?;
+                report.mail_delivered += 1;
+            }
+            Err(e) if !e.permanent && mail.attempts + 1 < MAX_ATTEMPTS => {
+                let backoff = SignedDuration::from_secs(60 << mail.attempts.min(10));
+                self.store
+                    .mail_failed(mail.org_id, mail.id, now, &e.message, Some(now + backoff))
+                    .await?;
+                report.mail_retried += 1;
+            }
+            Err(e) => {
+                tracing::warn!(mail = mail.id, error = %e.message, "mail given up");
+                self.store
+                    .mail_failed(mail.org_id, mail.id, now, &e.message, None)
+                    .await?;
+                report.mail_failed += 1;
+                // An eGift that cannot reach its recipient bounces, and is credited.
+                if let (MailKind::Egift, Some(send)) = (mail.kind, mail.send_id) {
+                    let change = StatusChange {
+                        status: SendStatus::BouncedAndCredited,
+                        occurred_at: now,
+                        cost: None,
+                    };
+                    match self.store.change_status(mail.org_id, send, change).await {
+                        Ok(_) | Err(StoreError::Lifecycle(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ticks every `interval` until `shutdown` resolves; logs why it ends.
+    pub async fn run(self, interval: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut timer = tokio::time::interval(interval);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => {
+                    tracing::info!("worker stopped: the server is shutting down");
+                    return;
+                }
+                _ = timer.tick() => match self.tick().await {
+                    Ok(report) if report != TickReport::default() => tracing::info!(?report, "worker tick"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "worker tick failed; retrying at the next one"),
+                },
+            }
+        }
+    }
+}
