@@ -12,4 +12,7 @@ mod helpers;
 mod isolation;
 mod list;
 mod pagination;
+mod recipient;
+mod smtp;
 mod store;
+mod worker;
