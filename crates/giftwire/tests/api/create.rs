@@ -813,6 +813,96 @@ async fn fulfillment_reports_move_a_physical_send_and_refusals_change_nothing(ba
     assert_eq!(app.all_sends(&shop.token).await, before);
 }
 
+/// Over HTTP, at every step of a digital and a physical path, every status the lifecycle does
+/// not allow next is a 409 naming both statuses, and the send stays as it was.
+async fn every_lifecycle_refusal_is_a_409_that_changes_nothing(backend: Backend) {
+    use giftwire_core::SendStatus;
+    use giftwire_core::lifecycle::{StatusEntry, allowed_next};
+
+    let app = spawn(backend).await;
+    let shop = shop(&app, "Acme").await;
+    let (_, _, _) = app
+        .post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
+        .await;
+    let (_, _, _) = app
+        .post("/api/v3/send", &shop.token, &physical_body(shop.wine), None)
+        .await;
+    let listed = app.all_sends(&shop.token).await;
+    let paths: [(i64, giftwire_core::SendKind, &[&str]); 2] = [
+        (
+            listed["sends"][0]["id"].as_i64().unwrap(),
+            giftwire_core::SendKind::Digital,
+            &["Opened", "Clicked", "Used"],
+        ),
+        (
+            listed["sends"][1]["id"].as_i64().unwrap(),
+            giftwire_core::SendKind::Physical,
+            &[
+                "Processing",
+                "Paused",
+                "Processing",
+                "Packed",
+                "Shipped",
+                "Undeliverable",
+                "Refunded",
+            ],
+        ),
+    ];
+    let mut clock = 0;
+    for (id, kind, path) in paths {
+        let url = format!("/api/v3/send/{id}/status_updates");
+        let mut history: Vec<StatusEntry> = match kind {
+            giftwire_core::SendKind::Digital => vec![StatusEntry {
+                status: SendStatus::Sent,
+                occurred_at: jiff::Timestamp::UNIX_EPOCH,
+            }],
+            giftwire_core::SendKind::Physical => vec![],
+        };
+        for step in path.iter().map(|s| Some(*s)).chain([None]) {
+            let allowed = allowed_next(kind, &history);
+            let (_, _, before) = app.get(&format!("/api/v3/send/{id}"), &shop.token).await;
+            let from = before["send"]["status"].as_str().unwrap().to_owned();
+            for status in SendStatus::ALL
+                .iter()
+                .filter(|s| !allowed.contains(s) && **s != SendStatus::Pending)
+            {
+                let (code, _, body) = app
+                    .post(&url, &shop.token, &json!({"status": status.as_str()}), None)
+                    .await;
+                assert_eq!(code, 409, "{from} -> {status}: {body}");
+                assert_eq!(
+                    body["message"],
+                    format!("a send in status \"{from}\" cannot change to \"{status}\""),
+                );
+            }
+            let (_, _, after) = app.get(&format!("/api/v3/send/{id}"), &shop.token).await;
+            assert_eq!(after, before, "refusals changed the send");
+            let Some(step) = step else { break };
+            clock += 60;
+            let at = jiff::Timestamp::from_second(1_900_000_000 + clock)
+                .unwrap()
+                .to_string();
+            let (code, _, body) = app
+                .post(
+                    &url,
+                    &shop.token,
+                    &json!({"status": step, "occurred_at": at}),
+                    None,
+                )
+                .await;
+            assert_eq!(code, 200, "{from} -> {step}: {body}");
+            history.push(StatusEntry {
+                status: step.parse().unwrap(),
+                occurred_at: jiff::Timestamp::UNIX_EPOCH,
+            });
+        }
+    }
+    let listed = app.all_sends(&shop.token).await;
+    assert_eq!(listed["sends"][0]["status"], "Used");
+    assert_eq!(listed["sends"][1]["status"], "Refunded");
+    assert_eq!(listed["sends"][1]["current_total_cost"], "0.0");
+}
+
 backend_tests!(
     an_egift_by_email_is_sent_listed_and_mailed,
     a_physical_gift_is_pending_until_fulfillment_reports,
@@ -825,4 +915,5 @@ backend_tests!(
     egift_links_give_each_recipient_a_link_of_its_own,
     a_send_is_read_by_id_or_gid_and_another_organizations_is_not_found,
     fulfillment_reports_move_a_physical_send_and_refusals_change_nothing,
+    every_lifecycle_refusal_is_a_409_that_changes_nothing,
 );

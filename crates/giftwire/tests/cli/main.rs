@@ -1000,3 +1000,88 @@ fn the_admin_commands_answer_the_same_on_sqlite_and_postgres() {
     let postgres = a_session(Backend::Postgres);
     assert_eq!(postgres, sqlite);
 }
+
+#[test]
+fn tick_applies_what_is_due_once_and_outbox_list_shows_the_mail() {
+    let cli = Cli::new();
+    let (org, _, user, touch) = cli.org("Acme", "UTC");
+    cli.send(user, touch);
+    // Sent long ago: its 90 days are over.
+    let sent_at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 100)).to_string();
+    cli.ok(&[
+        "send", "status", "--send", "1", "--status", "Sent", "--at", &sent_at,
+    ]);
+    let report = cli.ok(&["tick"]);
+    assert_eq!(report["deadlines_applied"], 1, "{report}");
+    assert_eq!(report["mail_delivered"], 0);
+    let err = cli.refused(&["send", "status", "--send", "1", "--status", "Used"]);
+    assert!(err.contains("\"Expired\""), "the send expired: {err}");
+    assert_eq!(cli.ok(&["tick"])["deadlines_applied"], 0);
+
+    // Mail comes from sends made over HTTP; put one in the outbox through the store.
+    assert_eq!(cli.ok(&["outbox", "list"]), json!({"mail": []}));
+    let url = cli.url.clone();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            let store = giftwire_store::open(&url, &Default::default())
+                .await
+                .unwrap();
+            let order = giftwire_core::store::SendOrder {
+                send: giftwire_core::store::NewSend {
+                    touch: giftwire_core::TouchId::new(touch),
+                    sender: giftwire_core::UserId::new(user),
+                    recipient: giftwire_core::store::Recipient {
+                        name: "Jo".to_owned(),
+                        email: "jo@example.com".to_owned(),
+                        company_name: None,
+                    },
+                    sent_via: "API".to_owned(),
+                    created_at: jiff::Timestamp::now(),
+                    cost: None,
+                },
+                delivery: giftwire_core::Delivery {
+                    tracking_code: giftwire_core::TrackingCode::generate(),
+                    variant: giftwire_core::Variant::Egift,
+                    custom_message: None,
+                    address: None,
+                    collection: None,
+                },
+                initial_status: Some(giftwire_core::SendStatus::Sent),
+                mail: vec![giftwire_core::NewMail {
+                    kind: giftwire_core::MailKind::Egift,
+                    to: "jo@example.com".to_owned(),
+                    subject: "A gift".to_owned(),
+                    text_body: "Open it".to_owned(),
+                    html_body: None,
+                }],
+            };
+            store
+                .create_api_sends(giftwire_core::OrgId::new(org), vec![order], None)
+                .await
+                .unwrap();
+        });
+    let listed = cli.ok(&["outbox", "list"]);
+    let mail = &listed["mail"][0];
+    assert_eq!(
+        (
+            mail["to"].clone(),
+            mail["kind"].clone(),
+            mail["send_id"].clone()
+        ),
+        (json!("jo@example.com"), json!("egift"), json!(2))
+    );
+    assert_eq!(mail["sent_at"], Value::Null);
+    assert_eq!(
+        cli.ok(&["outbox", "list", "--org", "99"]),
+        json!({"mail": []})
+    );
+    // Without --smtp-url, tick leaves mail in the outbox.
+    cli.ok(&["tick"]);
+    assert_eq!(
+        cli.ok(&["outbox", "list"])["mail"][0]["sent_at"],
+        Value::Null
+    );
+    let err = cli.refused(&["tick", "--smtp-url", "ftp://nowhere"]);
+    assert!(err.contains("--smtp-url is invalid"), "{err}");
+}
