@@ -13,7 +13,10 @@ use jiff::Timestamp;
 use sqlx::postgres::PgConnection;
 
 use super::errors::{db_err, on_unique};
-use super::sends::{insert_deadline, insert_send, load_delivery, load_send, record_transition};
+use super::sends::{
+    expiry_days, insert_deadline, insert_send, load_delivery, load_new_send, load_send,
+    record_transition,
+};
 use crate::records;
 use crate::rows::{RowExt, corrupt};
 
@@ -121,19 +124,21 @@ pub(super) async fn create_api_sends(
             });
         }
     }
+    let expiry = expiry_days(conn, org).await?;
     let mut ids = Vec::with_capacity(orders.len());
+    let mut sends = Vec::with_capacity(orders.len());
     for order in orders {
         let id = insert_send(conn, org, &order.send).await?;
         insert_delivery(conn, org, id, &order.delivery).await?;
+        let mut send = load_new_send(conn, org, id).await?;
         if let Some(status) = order.initial_status {
-            let mut send = load_send(conn, org, id, false).await?;
             let change = StatusChange {
                 status,
                 occurred_at: send.created_at,
                 cost: None,
             };
             let transition = lifecycle::plan(&state_of(&send), &change)?;
-            record_transition(conn, org, &mut send, transition).await?;
+            record_transition(conn, org, &mut send, transition, Some(expiry)).await?;
             if order.delivery.variant == Variant::AddressCollection
                 && let Some(collection) = &order.delivery.collection
             {
@@ -165,6 +170,10 @@ pub(super) async fn create_api_sends(
             .map_err(db_err)?;
         }
         ids.push(id);
+        sends.push(CreatedSend {
+            send,
+            delivery: order.delivery,
+        });
     }
     if let Some(claim) = &claim {
         let list: Vec<String> = ids.iter().map(|i| i.get().to_string()).collect();
@@ -183,7 +192,7 @@ pub(super) async fn create_api_sends(
     }
     Ok(Created {
         replayed: false,
-        sends: created(conn, org, &ids).await?,
+        sends,
     })
 }
 
@@ -253,7 +262,7 @@ pub(super) async fn confirm_address(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    record_transition(conn, org, &mut send, transition).await?;
+    record_transition(conn, org, &mut send, transition, None).await?;
     Ok(send)
 }
 
@@ -319,7 +328,7 @@ pub(super) async fn apply_deadline(
     };
     match lifecycle::plan(&state_of(&send), &change) {
         Ok(transition) => {
-            record_transition(conn, deadline.org, &mut send, transition).await?;
+            record_transition(conn, deadline.org, &mut send, transition, None).await?;
             Ok(Some(send))
         }
         Err(_) => Ok(None),

@@ -363,7 +363,7 @@ impl Store for PgStore {
             },
             &change,
         )?;
-        record_transition(&mut tx, org, &mut send, transition).await?;
+        record_transition(&mut tx, org, &mut send, transition, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }

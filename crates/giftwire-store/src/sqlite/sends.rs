@@ -58,6 +58,22 @@ pub(super) async fn load_send(
     Ok(send)
 }
 
+/// Reads a send just created in this transaction: it has no history yet.
+pub(super) async fn load_new_send(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    id: SendId,
+) -> Result<SendRecord, StoreError> {
+    let row = sqlx::query(concat!(send_select!(), "WHERE s.org_id = ?1 AND s.id = ?2"))
+        .bind(org.get())
+        .bind(id.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Send"))?;
+    records::send(&row)
+}
+
 /// Fills the histories of `sends`, which are ascending by id and all of `org`, with one range
 /// read of the status updates between the first and the last id.
 pub(super) async fn attach_histories(
@@ -129,28 +145,29 @@ pub(super) async fn read_page_version(
     })
 }
 
-/// Checks that a touch and a user are both the organization's; returns the touch's price.
+/// Checks, in one query, that a touch and a user are both the organization's; returns the
+/// touch's price.
 async fn touch_price_and_sender(
     conn: &mut SqliteConnection,
     org: OrgId,
     touch: TouchId,
     sender: UserId,
 ) -> Result<Money, StoreError> {
-    let price = sqlx::query("SELECT price FROM touches WHERE org_id = ?1 AND id = ?2")
-        .bind(org.get())
-        .bind(touch.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Touch"))?;
-    sqlx::query("SELECT 1 FROM users WHERE org_id = ?1 AND id = ?2")
-        .bind(org.get())
-        .bind(sender.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("User"))?;
-    price.parsed(0)
+    let row = sqlx::query(
+        "SELECT (SELECT price FROM touches WHERE org_id = ?1 AND id = ?2), \
+                (SELECT 1 FROM users WHERE org_id = ?1 AND id = ?3)",
+    )
+    .bind(org.get())
+    .bind(touch.get())
+    .bind(sender.get())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let price = row.opt_text(0)?.ok_or(StoreError::NotFound("Touch"))?;
+    if row.opt_int(1)?.is_none() {
+        return Err(StoreError::NotFound("User"));
+    }
+    price.parse().map_err(crate::rows::corrupt)
 }
 
 /// Reserves `n` consecutive org_seq values: returns the first. Holds the write lock.
@@ -227,6 +244,7 @@ pub(super) async fn record_transition(
     org: OrgId,
     send: &mut SendRecord,
     transition: Transition,
+    egift_expiry_days: Option<u32>,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
@@ -251,12 +269,10 @@ pub(super) async fn record_transition(
     if kind == giftwire_core::SendKind::Digital
         && transition.entry.status == giftwire_core::SendStatus::Sent
     {
-        let days = sqlx::query("SELECT egift_expiry_days FROM organizations WHERE id = ?1")
-            .bind(org.get())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .int(0)? as u32;
+        let days = match egift_expiry_days {
+            Some(days) => days,
+            None => expiry_days(conn, org).await?,
+        };
         if let Some(deadline) = deadline_after(kind, org, send.id, &transition.entry, days) {
             insert_deadline(conn, &deadline).await?;
         }
@@ -264,4 +280,18 @@ pub(super) async fn record_transition(
     send.history.push(transition.entry);
     send.cost = transition.cost;
     Ok(())
+}
+
+/// The organization's eGift expiry, in days.
+pub(super) async fn expiry_days(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+) -> Result<u32, StoreError> {
+    let row = sqlx::query("SELECT egift_expiry_days FROM organizations WHERE id = ?1")
+        .bind(org.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Organization"))?;
+    Ok(row.int(0)? as u32)
 }
