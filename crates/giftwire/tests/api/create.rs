@@ -732,6 +732,24 @@ async fn fulfillment_reports_move_a_physical_send_and_refusals_change_nothing(ba
             .await;
         assert_eq!(code, 200, "{body}");
     }
+    // A change may not precede the previous one (Shipped at 2030-01-03).
+    let (code, _, body) = app
+        .post(
+            &path,
+            &shop.token,
+            &report("Delivered", "2030-01-02T10:00:00Z"),
+            None,
+        )
+        .await;
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("\"Shipped\""),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("time order"),
+        "{body}"
+    );
     let mut delivered = report("Delivered", "2030-01-05T10:00:00Z");
     delivered["current_total_cost"] = json!(63.5);
     let (code, _, body) = app.post(&path, &shop.token, &delivered, None).await;
