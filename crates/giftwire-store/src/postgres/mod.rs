@@ -6,7 +6,7 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use giftwire_core::lifecycle::{self, SendState, StatusChange};
+use giftwire_core::lifecycle::StatusChange;
 use giftwire_core::store::{
     BulkLoaded, Created, IdempotencyClaim, Mail, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org,
     PageVersion, Principal, RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, Team,
@@ -20,6 +20,7 @@ use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::flows;
 use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
 use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
@@ -28,11 +29,10 @@ mod api;
 mod bulk;
 mod errors;
 mod sends;
+mod sql;
 
 use errors::{db_err, on_unique};
-use sends::{
-    attach_histories, load_send, org_exists, read_page_version, record_transition, send_select,
-};
+use sends::{attach_histories, load_send, org_exists, read_page_version, send_select};
 
 /// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
@@ -353,17 +353,7 @@ impl Store for PgStore {
         change: StatusChange,
     ) -> Result<SendRecord, StoreError> {
         let mut tx = self.tx().await?;
-        let mut send = load_send(&mut tx, org, id, true).await?;
-        let transition = lifecycle::plan(
-            &SendState {
-                kind: send.touch.send_type.kind(),
-                created_at: send.created_at,
-                cost: send.cost,
-                history: &send.history,
-            },
-            &change,
-        )?;
-        record_transition(&mut tx, org, &mut send, transition, None).await?;
+        let send = flows::change_status(&mut *tx, org, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -430,7 +420,7 @@ impl Store for PgStore {
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
         let mut tx = self.tx().await?;
-        let created = api::create_api_sends(&mut tx, org, orders, claim).await?;
+        let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(created)
     }
@@ -448,7 +438,7 @@ impl Store for PgStore {
         at: Timestamp,
     ) -> Result<SendRecord, StoreError> {
         let mut tx = self.tx().await?;
-        let send = api::confirm_address(&mut tx, org, id, address, at).await?;
+        let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -464,7 +454,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<Option<SendRecord>, StoreError> {
         let mut tx = self.tx().await?;
-        let applied = api::apply_deadline(&mut tx, deadline, now).await?;
+        let applied = flows::apply_deadline(&mut *tx, deadline, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(applied)
     }

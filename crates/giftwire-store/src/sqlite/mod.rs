@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use giftwire_core::lifecycle::{self, SendState, StatusChange};
+use giftwire_core::lifecycle::StatusChange;
 use giftwire_core::store::{
     BulkLoaded, Created, IdempotencyClaim, Mail, NewOrg, NewSend, NewToken, NewTouch, NewUser, Org,
     PageVersion, Principal, RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, Team,
@@ -21,6 +21,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::flows;
 use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
 use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
@@ -29,11 +30,10 @@ mod api;
 mod bulk;
 mod errors;
 mod sends;
+mod sql;
 
 use errors::{db_err, on_unique};
-use sends::{
-    attach_histories, load_send, org_exists, read_page_version, record_transition, send_select,
-};
+use sends::{attach_histories, load_send, org_exists, read_page_version, send_select};
 
 /// A [`Store`] on an SQLite database file.
 #[derive(Debug, Clone)]
@@ -385,17 +385,7 @@ impl Store for SqliteStore {
         change: StatusChange,
     ) -> Result<SendRecord, StoreError> {
         let mut tx = self.write_tx().await?;
-        let mut send = load_send(&mut tx, org, id).await?;
-        let transition = lifecycle::plan(
-            &SendState {
-                kind: send.touch.send_type.kind(),
-                created_at: send.created_at,
-                cost: send.cost,
-                history: &send.history,
-            },
-            &change,
-        )?;
-        record_transition(&mut tx, org, &mut send, transition, None).await?;
+        let send = flows::change_status(&mut *tx, org, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -458,7 +448,7 @@ impl Store for SqliteStore {
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
         let mut tx = self.write_tx().await?;
-        let created = api::create_api_sends(&mut tx, org, orders, claim).await?;
+        let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(created)
     }
@@ -478,7 +468,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<SendRecord, StoreError> {
         let mut tx = self.write_tx().await?;
-        let send = api::confirm_address(&mut tx, org, id, address, at).await?;
+        let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(send)
     }
@@ -494,7 +484,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<SendRecord>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let applied = api::apply_deadline(&mut tx, deadline, now).await?;
+        let applied = flows::apply_deadline(&mut *tx, deadline, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(applied)
     }

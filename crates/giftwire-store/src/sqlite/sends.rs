@@ -1,8 +1,6 @@
 //! The SQL of sends on SQLite, shared by the store's operations: reading a send with its
 //! history, creating one, and recording a status change with what it causes.
 
-use giftwire_core::delivery::deadline_after;
-use giftwire_core::lifecycle::Transition;
 use giftwire_core::store::{NewSend, PageVersion, SendRecord};
 use giftwire_core::{
     Deadline, Delivery, Money, OrgId, PageRequest, SendId, StoreError, TouchId, UserId,
@@ -234,51 +232,6 @@ pub(super) async fn insert_deadline(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    Ok(())
-}
-
-/// Writes a change the lifecycle accepted: the status update, the send's cost and version, and
-/// the deadline the new status starts. Updates `send` to match.
-pub(super) async fn record_transition(
-    conn: &mut SqliteConnection,
-    org: OrgId,
-    send: &mut SendRecord,
-    transition: Transition,
-    egift_expiry_days: Option<u32>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .bind(org.get())
-    .bind(send.id.get())
-    .bind(send.history.len() as i64 + 1)
-    .bind(transition.entry.status.as_str())
-    .bind(transition.entry.occurred_at.as_second())
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    sqlx::query("UPDATE sends SET cost = ?3, version = version + 1 WHERE org_id = ?1 AND id = ?2")
-        .bind(org.get())
-        .bind(send.id.get())
-        .bind(transition.cost.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let kind = send.touch.send_type.kind();
-    if kind == giftwire_core::SendKind::Digital
-        && transition.entry.status == giftwire_core::SendStatus::Sent
-    {
-        let days = match egift_expiry_days {
-            Some(days) => days,
-            None => expiry_days(conn, org).await?,
-        };
-        if let Some(deadline) = deadline_after(kind, org, send.id, &transition.entry, days) {
-            insert_deadline(conn, &deadline).await?;
-        }
-    }
-    send.history.push(transition.entry);
-    send.cost = transition.cost;
     Ok(())
 }
 

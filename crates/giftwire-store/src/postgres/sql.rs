@@ -1,0 +1,230 @@
+//! The statements of [`SendSql`] on PostgreSQL. A send that will change is read `FOR UPDATE`;
+//! requests with one idempotency key are ordered by a transaction-scoped advisory lock.
+
+use async_trait::async_trait;
+use giftwire_core::lifecycle::StatusEntry;
+use giftwire_core::store::{IdempotencyClaim, NewSend, SendRecord};
+use giftwire_core::{Address, Deadline, Delivery, Money, NewMail, OrgId, SendId, StoreError};
+use jiff::Timestamp;
+use sqlx::Row as _;
+use sqlx::postgres::PgConnection;
+
+use super::errors::{db_err, on_unique};
+use super::sends;
+use crate::flows::SendSql;
+
+#[async_trait]
+impl SendSql for PgConnection {
+    async fn load_send(
+        &mut self,
+        org: OrgId,
+        id: SendId,
+        lock: bool,
+    ) -> Result<SendRecord, StoreError> {
+        sends::load_send(self, org, id, lock).await
+    }
+
+    async fn load_new_send(&mut self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
+        sends::load_new_send(self, org, id).await
+    }
+
+    async fn load_delivery(
+        &mut self,
+        org: OrgId,
+        id: SendId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        sends::load_delivery(self, org, id).await
+    }
+
+    async fn insert_send(&mut self, org: OrgId, new: &NewSend) -> Result<SendId, StoreError> {
+        sends::insert_send(self, org, new).await
+    }
+
+    async fn insert_delivery(
+        &mut self,
+        org: OrgId,
+        id: SendId,
+        d: &Delivery,
+    ) -> Result<(), StoreError> {
+        let a = d.address.as_ref();
+        let c = d.collection.as_ref();
+        sqlx::query(
+            "INSERT INTO send_deliveries (org_id, send_id, tracking_code, variant, custom_message, \
+                 address, city, state, zip, country, mobile_no, address_confirmation_via, \
+                 expire_after_days, resume_with_unconfirmed_address, hide_product_info, \
+                 address_confirmation_custom_message) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(org.get())
+        .bind(id.get())
+        .bind(d.tracking_code.as_str())
+        .bind(d.variant.as_str())
+        .bind(&d.custom_message)
+        .bind(a.map(|a| a.line.clone()))
+        .bind(a.map(|a| a.city.clone()))
+        .bind(a.map(|a| a.state.clone()))
+        .bind(a.map(|a| a.zip.clone()))
+        .bind(a.map(|a| a.country.as_str().to_owned()))
+        .bind(a.and_then(|a| a.mobile_no.clone()))
+        .bind(c.map(|c| c.via.as_str()))
+        .bind(c.map(|c| i32::from(c.expire_after_days)))
+        .bind(c.map(|c| c.resume_with_unconfirmed_address))
+        .bind(c.map(|c| c.hide_product_info))
+        .bind(c.and_then(|c| c.custom_message.clone()))
+        .execute(&mut *self)
+        .await
+        .map_err(|e| on_unique(e, || "tracking code already in use".to_owned()))?;
+        Ok(())
+    }
+
+    async fn set_address(
+        &mut self,
+        org: OrgId,
+        id: SendId,
+        address: &Address,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE send_deliveries SET address = $3, city = $4, state = $5, zip = $6, country = $7, \
+                 mobile_no = $8 WHERE org_id = $1 AND send_id = $2",
+        )
+        .bind(org.get())
+        .bind(id.get())
+        .bind(&address.line)
+        .bind(&address.city)
+        .bind(&address.state)
+        .bind(&address.zip)
+        .bind(address.country.as_str())
+        .bind(&address.mobile_no)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn append_status(
+        &mut self,
+        org: OrgId,
+        id: SendId,
+        seq: usize,
+        entry: &StatusEntry,
+        cost: Money,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
+             VALUES ($1, $2, $3, $4, to_timestamp($5))",
+        )
+        .bind(org.get())
+        .bind(id.get())
+        .bind(seq as i32)
+        .bind(entry.status.as_str())
+        .bind(entry.occurred_at.as_second() as f64)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE sends SET cost = $3::numeric, version = version + 1 WHERE org_id = $1 AND id = $2")
+            .bind(org.get())
+            .bind(id.get())
+            .bind(cost.to_string())
+            .execute(&mut *self)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_deadline(&mut self, deadline: &Deadline) -> Result<(), StoreError> {
+        sends::insert_deadline(self, deadline).await
+    }
+
+    async fn take_deadline(
+        &mut self,
+        deadline: &Deadline,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM send_deadlines \
+             WHERE org_id = $1 AND send_id = $2 AND kind = $3 AND due_at <= to_timestamp($4)",
+        )
+        .bind(deadline.org.get())
+        .bind(deadline.send.get())
+        .bind(deadline.kind.as_str())
+        .bind(now.as_second() as f64)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn insert_mail(
+        &mut self,
+        org: OrgId,
+        send: SendId,
+        mail: &NewMail,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO outbox (org_id, send_id, kind, recipient, subject, text_body, html_body, \
+                                 created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($8))",
+        )
+        .bind(org.get())
+        .bind(send.get())
+        .bind(mail.kind.as_str())
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.text_body)
+        .bind(&mail.html_body)
+        .bind(at.as_second() as f64)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn expiry_days(&mut self, org: OrgId) -> Result<u32, StoreError> {
+        sends::expiry_days(self, org).await
+    }
+
+    async fn idempotency_key(
+        &mut self,
+        org: OrgId,
+        key: &str,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        // Concurrent requests with one key wait here for the first to commit, then see it.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7346))")
+            .bind(format!("idempotency:{}:{key}", org.get()))
+            .execute(&mut *self)
+            .await
+            .map_err(db_err)?;
+        let row = sqlx::query(
+            "SELECT request_hash, send_ids FROM idempotency_keys WHERE org_id = $1 AND key = $2",
+        )
+        .bind(org.get())
+        .bind(key)
+        .fetch_optional(&mut *self)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| Ok((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?)))
+            .transpose()
+    }
+
+    async fn remember_idempotency_key(
+        &mut self,
+        org: OrgId,
+        claim: &IdempotencyClaim,
+        send_ids: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (org_id, key, request_hash, send_ids, created_at) \
+             VALUES ($1, $2, $3, $4, to_timestamp($5))",
+        )
+        .bind(org.get())
+        .bind(&claim.key)
+        .bind(claim.request_hash.to_vec())
+        .bind(send_ids)
+        .bind(claim.at.as_second() as f64)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
