@@ -1,5 +1,6 @@
-//! Sends over HTTP on SQLite: creation with deliveries, mail and deadlines (idempotently),
-//! recipient pages, time-driven changes and the outbox.
+//! Single statements of sends over HTTP on SQLite: finding a send by its tracking code, due
+//! deadlines, forgetting idempotency keys, and the outbox. The multi-step operations are in
+//! `crate::flows`.
 
 use giftwire_core::store::{Mail, RecipientSend};
 use giftwire_core::{Deadline, OrgId, OrgTimeZone, SendId, StoreError, TrackingCode};

@@ -1,5 +1,5 @@
-//! The SQL of sends on SQLite, shared by the store's operations: reading a send with its
-//! history, creating one, and recording a status change with what it causes.
+//! The SQL of sends on SQLite, shared by the store's operations: reading a send with its history,
+//! its delivery and its page's version, and creating one at the end of its organization.
 
 use giftwire_core::store::{NewSend, PageVersion, SendRecord};
 use giftwire_core::{
