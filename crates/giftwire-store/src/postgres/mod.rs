@@ -32,7 +32,7 @@ mod sends;
 mod sql;
 
 use errors::{db_err, on_unique};
-use sends::{attach_histories, load_send, org_exists, read_page_version, send_select};
+use sends::{load_send, org_exists, read_page_version};
 
 /// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
@@ -358,33 +358,18 @@ impl Store for PgStore {
         Ok(send)
     }
 
+    /// Two statements, no transaction: the page's version, then its sends with their histories
+    /// (aggregated per send), bounded by the version's total so that the two always agree on
+    /// which sends the page holds. The sends' statuses are as fresh as the second statement.
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
-        let mut tx = self
-            .read_pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
-            .map_err(db_err)?;
-        let version = read_page_version(&mut tx, org, page).await?;
+        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
+        let version = read_page_version(&mut conn, org, page).await?;
         let (first, count) = version.range(page);
-        let mut sends = Vec::new();
-        if count > 0 {
-            let rows = sqlx::query(concat!(
-                send_select!(),
-                "WHERE s.org_id = $1 AND s.org_seq > $2 AND s.org_seq <= $3 ORDER BY s.org_seq"
-            ))
-            .bind(org.get())
-            .bind(first as i64)
-            .bind((first + count) as i64)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            sends = rows
-                .iter()
-                .map(records::send)
-                .collect::<Result<Vec<_>, _>>()?;
-            attach_histories(&mut tx, org, &mut sends).await?;
-        }
-        tx.commit().await.map_err(db_err)?;
+        let sends = if count > 0 {
+            sends::load_page(&mut conn, org, first, first + count).await?
+        } else {
+            Vec::new()
+        };
         Ok(SendPage { version, sends })
     }
 

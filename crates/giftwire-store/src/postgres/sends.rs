@@ -25,7 +25,6 @@ macro_rules! send_select {
          LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id "
     };
 }
-pub(super) use send_select;
 
 pub(super) async fn org_exists(conn: &mut PgConnection, org: OrgId) -> Result<(), StoreError> {
     sqlx::query("SELECT 1 FROM organizations WHERE id = $1")
@@ -253,4 +252,55 @@ pub(super) async fn expiry_days(conn: &mut PgConnection, org: OrgId) -> Result<u
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("Organization"))?;
     Ok(row.int(0)? as u32)
+}
+
+/// The sends at positions `(first, last]` of an organization, each with its history aggregated
+/// in the same statement (one index range for the sends, one index lookup per send).
+pub(super) async fn load_page(
+    conn: &mut PgConnection,
+    org: OrgId,
+    first: u64,
+    last: u64,
+) -> Result<Vec<SendRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
+                s.recipient_name, s.recipient_email, s.recipient_company, \
+                s.sender_id, u.name, u.email, u.team_id, tm.name, \
+                s.sent_via, s.cost::text, extract(epoch FROM s.created_at)::int8, \
+                h.statuses, h.times \
+         FROM sends s \
+         JOIN touches t ON t.org_id = s.org_id AND t.id = s.touch_id \
+         JOIN users u ON u.org_id = s.org_id AND u.id = s.sender_id \
+         LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id \
+         LEFT JOIN LATERAL ( \
+             SELECT array_agg(x.status ORDER BY x.seq) AS statuses, \
+                    array_agg(extract(epoch FROM x.occurred_at)::int8 ORDER BY x.seq) AS times \
+             FROM send_status_updates x WHERE x.org_id = s.org_id AND x.send_id = s.id) h ON true \
+         WHERE s.org_id = $1 AND s.org_seq > $2 AND s.org_seq <= $3 ORDER BY s.org_seq",
+    )
+    .bind(org.get())
+    .bind(first as i64)
+    .bind(last as i64)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|row| {
+            let mut send = records::send(row)?;
+            let statuses: Option<Vec<String>> = sqlx::Row::try_get(row, 17).map_err(db_err)?;
+            let times: Option<Vec<i64>> = sqlx::Row::try_get(row, 18).map_err(db_err)?;
+            for (status, at) in statuses
+                .unwrap_or_default()
+                .iter()
+                .zip(times.unwrap_or_default())
+            {
+                send.history.push(giftwire_core::lifecycle::StatusEntry {
+                    status: status.parse().map_err(crate::rows::corrupt)?,
+                    occurred_at: jiff::Timestamp::from_second(at)
+                        .map_err(|e| StoreError::Internal(Box::new(e)))?,
+                });
+            }
+            Ok(send)
+        })
+        .collect()
 }

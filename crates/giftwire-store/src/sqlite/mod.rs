@@ -390,9 +390,11 @@ impl Store for SqliteStore {
         Ok(send)
     }
 
+    /// On one connection, no transaction: the page's version, then the page bounded by the
+    /// version's total (so the two agree on which sends it holds), then their histories.
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
-        let mut tx = self.read_tx().await?;
-        let version = read_page_version(&mut tx, org, page).await?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let version = read_page_version(&mut conn, org, page).await?;
         let (first, count) = version.range(page);
         let mut sends = Vec::new();
         if count > 0 {
@@ -403,16 +405,15 @@ impl Store for SqliteStore {
             .bind(org.get())
             .bind(first as i64)
             .bind((first + count) as i64)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
             sends = rows
                 .iter()
                 .map(records::send)
                 .collect::<Result<Vec<_>, _>>()?;
-            attach_histories(&mut tx, org, &mut sends).await?;
+            attach_histories(&mut conn, org, &mut sends).await?;
         }
-        tx.commit().await.map_err(db_err)?;
         Ok(SendPage { version, sends })
     }
 
