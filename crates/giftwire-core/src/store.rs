@@ -162,6 +162,8 @@ pub struct SeedSend {
     pub send: NewSend,
     pub cost: Money,
     pub history: Vec<StatusEntry>,
+    /// When this eGift, still waiting for its recipient, expires (its deadline is loaded too).
+    pub egift_expires_at: Option<Timestamp>,
 }
 
 /// The touch of a send as it is listed.

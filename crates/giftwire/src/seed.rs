@@ -328,8 +328,8 @@ fn delay(status: SendStatus) -> (i64, i64) {
         Opened => (MIN, 2 * DAY),
         Clicked => (1, 10 * MIN),
         Used => (MIN, 20 * DAY),
-        // eGifts expire 90 days after they were sent.
-        Expired | ExpiredAndCredited => (90 * DAY, 90 * DAY + HOUR),
+        // Expiries count from when the eGift was sent; see `Generator::history`.
+        Expired | ExpiredAndCredited => (0, HOUR),
         BouncedAndCredited => (MIN, HOUR),
         CollectingRecipientInfo => (1, MIN),
         ConfirmingAddress => (MIN, 6 * HOUR),
@@ -398,17 +398,22 @@ struct Generator {
     start: Timestamp,
     step_secs: f64,
     now: Timestamp,
+    /// The organization's eGift expiry.
+    expiry: SignedDuration,
     next: u64,
     total: u64,
 }
 
 impl Generator {
+    /// A lifecycle for a send created at `created_at`, cut where it would reach the future; an
+    /// eGift still waiting for its recipient then expires as the worker would make it, or gets
+    /// the deadline at which it will.
     fn history(
         &mut self,
         kind: SendKind,
         created_at: Timestamp,
         price: Money,
-    ) -> (Money, Vec<StatusEntry>) {
+    ) -> (Money, Vec<StatusEntry>, Option<Timestamp>) {
         let paths = match kind {
             SendKind::Digital => DIGITAL_PATHS,
             SendKind::Physical => PHYSICAL_PATHS,
@@ -424,7 +429,7 @@ impl Generator {
                 Expired | ExpiredAndCredited => history
                     .iter()
                     .find(|e| e.status == Sent)
-                    .map_or(at, |e| e.occurred_at),
+                    .map_or(at, |e| e.occurred_at + self.expiry),
                 _ => at,
             };
             let next = base + SignedDuration::from_secs(self.rng.random_range(lo..=hi));
@@ -453,7 +458,35 @@ impl Generator {
                 Err(_) => break,
             }
         }
-        (cost, history)
+        let mut expires_at = None;
+        let waiting = matches!(lifecycle::current_status(&history), Sent | Opened | Clicked);
+        let sent = history
+            .iter()
+            .find(|e| e.status == Sent)
+            .map(|e| e.occurred_at);
+        if let (SendKind::Digital, true, Some(sent)) = (kind, waiting, sent) {
+            let due = sent + self.expiry;
+            if due > self.now {
+                expires_at = Some(due);
+            } else {
+                let state = SendState {
+                    kind,
+                    created_at,
+                    cost,
+                    history: &history,
+                };
+                let change = StatusChange {
+                    status: Expired,
+                    occurred_at: due.max(at),
+                    cost: None,
+                };
+                if let Ok(t) = lifecycle::plan(&state, &change) {
+                    cost = t.cost;
+                    history.push(t.entry);
+                }
+            }
+        }
+        (cost, history, expires_at)
     }
 
     fn one(&mut self) -> Result<SeedSend> {
@@ -481,7 +514,7 @@ impl Generator {
                 touch_price.checked_add(shipping).unwrap_or(touch_price)
             }
         };
-        let (cost, history) = self.history(send_type.kind(), created_at, price);
+        let (cost, history, egift_expires_at) = self.history(send_type.kind(), created_at, price);
         Ok(SeedSend {
             send: NewSend {
                 touch: touch_id,
@@ -497,6 +530,7 @@ impl Generator {
             },
             cost,
             history,
+            egift_expires_at,
         })
     }
 
@@ -601,6 +635,7 @@ pub async fn run(
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (catalog, created) = ensure_catalog(store, org, &mut rng).await?;
+    let catalog_expiry_days = store.org(org).await?.egift_expiry_days;
     // Over the year before the start of today (UTC): the same seed on the same day gives the
     // same sends.
     let now = giftwire_core::time::now();
@@ -612,6 +647,7 @@ pub async fn run(
         start: today - SignedDuration::from_secs(year),
         step_secs: year as f64 / sends as f64,
         now,
+        expiry: SignedDuration::from_hours(24 * i64::from(catalog_expiry_days)),
         next: 0,
         total: sends,
     };

@@ -104,7 +104,17 @@ pub(super) async fn insert(
     let mut send_rows = vec![String::with_capacity(CHUNK + 1024)];
     let mut update_rows = vec![String::with_capacity(CHUNK + 1024)];
     let mut updates = 0u64;
+    let mut deadline_rows = String::new();
     for (n, (s, id)) in sends.iter().zip(&ids).enumerate() {
+        // eGifts still waiting for their recipients get the deadline the worker will apply.
+        if let Some(at) = s.egift_expires_at {
+            let _ = writeln!(
+                deadline_rows,
+                "{}\t{id}\t{}\t{at}",
+                org.get(),
+                giftwire_core::DeadlineKind::EgiftExpiry.as_str()
+            );
+        }
         let out = send_rows.last_mut().expect("never empty");
         let _ = write!(
             out,
@@ -158,6 +168,14 @@ pub(super) async fn insert(
         &update_rows,
     )
     .await?;
+    if !deadline_rows.is_empty() {
+        copy(
+            conn,
+            "COPY send_deadlines (org_id, send_id, kind, due_at) FROM STDIN",
+            &[deadline_rows],
+        )
+        .await?;
+    }
     Ok(BulkLoaded {
         sends: sends.len() as u64,
         status_updates: updates,

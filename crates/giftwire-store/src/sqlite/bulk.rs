@@ -129,6 +129,31 @@ pub(super) async fn insert(
         }
         query.execute(&mut *conn).await.map_err(db_err)?;
     }
+    // eGifts still waiting for their recipients get the deadline the worker will apply.
+    let deadlines: Vec<(i64, i64)> = sends
+        .iter()
+        .enumerate()
+        .filter_map(|(n, s)| {
+            s.egift_expires_at
+                .map(|at| (first_id + n as i64, at.as_second()))
+        })
+        .collect();
+    for chunk in deadlines.chunks(UPDATES_PER_STATEMENT) {
+        let sql = values_sql(
+            "INSERT INTO send_deadlines (org_id, send_id, kind, due_at)",
+            4,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (send_id, due_at) in chunk {
+            query = query
+                .bind(org.get())
+                .bind(*send_id)
+                .bind(giftwire_core::DeadlineKind::EgiftExpiry.as_str())
+                .bind(*due_at);
+        }
+        query.execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(BulkLoaded {
         sends: sends.len() as u64,
         status_updates: updates.len() as u64,

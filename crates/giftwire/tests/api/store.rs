@@ -250,6 +250,7 @@ async fn writes_never_cross_organizations(backend: Backend) {
             status: "Sent".parse().unwrap(),
             occurred_at: at("2024-01-01T00:00:01Z"),
         }],
+        egift_expires_at: None,
     };
     let err = app
         .store
@@ -322,6 +323,7 @@ async fn bulk_loads_append_in_order_with_their_histories(backend: Backend) {
                     occurred_at: at("2024-01-03T00:00:00Z"),
                 },
             ],
+            egift_expires_at: None,
         })
         .collect();
     let loaded = app.store.bulk_load(org.org.id, sends).await.unwrap();
@@ -359,7 +361,56 @@ async fn bulk_loads_append_in_order_with_their_histories(backend: Backend) {
     .await;
 }
 
+/// Seeded eGifts still waiting for their recipients carry their deadlines: the worker's store
+/// operations find and apply the due one, and leave the other for later.
+async fn bulk_loaded_egifts_expire_when_due(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Acme", "UTC").await;
+    let touch = app
+        .create_touch(org.org.id, "T", "eGifts USA", "Coffee", "5")
+        .await;
+    let seed = |n: usize, expires: &str| SeedSend {
+        send: new_send(touch.id, org.user.id, n),
+        cost: "5".parse().unwrap(),
+        history: vec![StatusEntry {
+            status: "Sent".parse().unwrap(),
+            occurred_at: at("2024-01-01T00:00:00Z"),
+        }],
+        egift_expires_at: Some(at(expires)),
+    };
+    app.store
+        .bulk_load(
+            org.org.id,
+            vec![
+                seed(1, "2024-03-31T00:00:00Z"),
+                seed(2, "2024-06-30T00:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let now = at("2024-04-01T00:00:00Z");
+    let due = app.store.due_deadlines(now, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    let expired = app
+        .store
+        .apply_deadline(&due[0], now)
+        .await
+        .unwrap()
+        .expect("applied");
+    assert_eq!(expired.status().as_str(), "Expired");
+    assert!(app.store.due_deadlines(now, 10).await.unwrap().is_empty());
+    assert_eq!(
+        app.store
+            .due_deadlines(at("2024-07-01T00:00:00Z"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 backend_tests!(
+    bulk_loaded_egifts_expire_when_due,
     concurrent_creation_never_skips_repeats_or_drifts,
     two_changes_of_one_send_never_both_apply,
     a_page_version_moves_with_its_content_only,

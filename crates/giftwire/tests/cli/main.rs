@@ -676,6 +676,18 @@ fn seed_creates_what_it_needs_and_every_history_follows_the_lifecycle() {
     let mut kinds = std::collections::BTreeSet::new();
     for send in &sends {
         replay(send, &tz);
+        // An eGift waits for its recipient at most 90 days after it was sent.
+        if ["Sent", "Opened", "Clicked"].contains(&send["status"].as_str().unwrap()) {
+            let sent: jiff::Timestamp = send["status_updates"][0]["occurred_at"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(
+                now - sent < jiff::SignedDuration::from_hours(24 * 90),
+                "{send}"
+            );
+        }
         let created: jiff::Timestamp = send["created_at"].as_str().unwrap().parse().unwrap();
         assert!(created > year_ago && created <= now, "{created}");
         kinds.insert(send["type"].as_str().unwrap().to_owned());
