@@ -257,10 +257,7 @@ pub(crate) async fn apply_deadline<C: SendSql>(
     let Some(status) = deadline.change(&send.history, delivery.as_ref()) else {
         return Ok(None);
     };
-    let last = send
-        .history
-        .last()
-        .map_or(send.created_at, |e| e.occurred_at);
+    let last = send.last_change_at();
     let change = StatusChange {
         status,
         occurred_at: now.max(last),

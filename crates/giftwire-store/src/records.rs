@@ -227,3 +227,13 @@ pub(crate) fn duplicate_email(new: &NewUser, org: OrgId) -> String {
         new.email.as_str()
     )
 }
+
+/// Columns: org_id, send_id, kind, due_at (seconds).
+pub(crate) fn deadline(row: &impl RowExt) -> Result<giftwire_core::Deadline, StoreError> {
+    Ok(giftwire_core::Deadline {
+        org: OrgId::new(row.int(0)?),
+        send: SendId::new(row.int(1)?),
+        kind: row.parsed(2)?,
+        due_at: row.time(3)?,
+    })
+}

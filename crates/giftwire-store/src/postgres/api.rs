@@ -58,16 +58,7 @@ pub(super) async fn due_deadlines(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
-    rows.iter()
-        .map(|row| {
-            Ok(Deadline {
-                org: OrgId::new(row.int(0)?),
-                send: SendId::new(row.int(1)?),
-                kind: row.parsed(2)?,
-                due_at: row.time(3)?,
-            })
-        })
-        .collect()
+    rows.iter().map(records::deadline).collect()
 }
 
 pub(super) async fn purge_idempotency_keys(

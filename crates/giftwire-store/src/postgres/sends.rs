@@ -13,16 +13,27 @@ use crate::rows::RowExt;
 
 /// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
 /// team. Extended with a `WHERE` clause.
-macro_rules! send_select {
+macro_rules! send_columns {
     () => {
         "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
                 s.recipient_name, s.recipient_email, s.recipient_company, \
                 s.sender_id, u.name, u.email, u.team_id, tm.name, \
-                s.sent_via, s.cost::text, extract(epoch FROM s.created_at)::int8 \
-         FROM sends s \
+                s.sent_via, s.cost::text, extract(epoch FROM s.created_at)::int8 "
+    };
+}
+
+macro_rules! send_from {
+    () => {
+        "FROM sends s \
          JOIN touches t ON t.org_id = s.org_id AND t.id = s.touch_id \
          JOIN users u ON u.org_id = s.org_id AND u.id = s.sender_id \
          LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id "
+    };
+}
+
+macro_rules! send_select {
+    () => {
+        concat!(send_columns!(), send_from!())
     };
 }
 
@@ -43,22 +54,7 @@ pub(super) async fn load_send(
     id: SendId,
     lock: bool,
 ) -> Result<SendRecord, StoreError> {
-    let sql = if lock {
-        concat!(
-            send_select!(),
-            "WHERE s.org_id = $1 AND s.id = $2 FOR UPDATE OF s"
-        )
-    } else {
-        concat!(send_select!(), "WHERE s.org_id = $1 AND s.id = $2")
-    };
-    let row = sqlx::query(sql)
-        .bind(org.get())
-        .bind(id.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Send"))?;
-    let mut sends = [records::send(&row)?];
+    let mut sends = [load_row(conn, org, id, lock).await?];
     attach_histories(conn, org, &mut sends).await?;
     let [send] = sends;
     Ok(send)
@@ -70,7 +66,25 @@ pub(super) async fn load_new_send(
     org: OrgId,
     id: SendId,
 ) -> Result<SendRecord, StoreError> {
-    let row = sqlx::query(concat!(send_select!(), "WHERE s.org_id = $1 AND s.id = $2"))
+    load_row(conn, org, id, false).await
+}
+
+/// A send without its history.
+async fn load_row(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: SendId,
+    lock: bool,
+) -> Result<SendRecord, StoreError> {
+    let sql = if lock {
+        concat!(
+            send_select!(),
+            "WHERE s.org_id = $1 AND s.id = $2 FOR UPDATE OF s"
+        )
+    } else {
+        concat!(send_select!(), "WHERE s.org_id = $1 AND s.id = $2")
+    };
+    let row = sqlx::query(sql)
         .bind(org.get())
         .bind(id.get())
         .fetch_optional(&mut *conn)
@@ -262,22 +276,16 @@ pub(super) async fn load_page(
     first: u64,
     last: u64,
 ) -> Result<Vec<SendRecord>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT s.id, s.touch_id, t.name, t.type, t.subtype, t.currency, \
-                s.recipient_name, s.recipient_email, s.recipient_company, \
-                s.sender_id, u.name, u.email, u.team_id, tm.name, \
-                s.sent_via, s.cost::text, extract(epoch FROM s.created_at)::int8, \
-                h.statuses, h.times \
-         FROM sends s \
-         JOIN touches t ON t.org_id = s.org_id AND t.id = s.touch_id \
-         JOIN users u ON u.org_id = s.org_id AND u.id = s.sender_id \
-         LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id \
-         LEFT JOIN LATERAL ( \
+    let rows = sqlx::query(concat!(
+        send_columns!(),
+        ", h.statuses, h.times ",
+        send_from!(),
+        "LEFT JOIN LATERAL ( \
              SELECT array_agg(x.status ORDER BY x.seq) AS statuses, \
                     array_agg(extract(epoch FROM x.occurred_at)::int8 ORDER BY x.seq) AS times \
              FROM send_status_updates x WHERE x.org_id = s.org_id AND x.send_id = s.id) h ON true \
-         WHERE s.org_id = $1 AND s.org_seq > $2 AND s.org_seq <= $3 ORDER BY s.org_seq",
-    )
+         WHERE s.org_id = $1 AND s.org_seq > $2 AND s.org_seq <= $3 ORDER BY s.org_seq"
+    ))
     .bind(org.get())
     .bind(first as i64)
     .bind(last as i64)

@@ -43,20 +43,13 @@ pub(super) async fn load_send(
     org: OrgId,
     id: SendId,
 ) -> Result<SendRecord, StoreError> {
-    let row = sqlx::query(concat!(send_select!(), "WHERE s.org_id = ?1 AND s.id = ?2"))
-        .bind(org.get())
-        .bind(id.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("Send"))?;
-    let mut sends = [records::send(&row)?];
+    let mut sends = [load_new_send(conn, org, id).await?];
     attach_histories(conn, org, &mut sends).await?;
     let [send] = sends;
     Ok(send)
 }
 
-/// Reads a send just created in this transaction: it has no history yet.
+/// Reads a send without its history (as a send just created in this transaction has none).
 pub(super) async fn load_new_send(
     conn: &mut SqliteConnection,
     org: OrgId,
