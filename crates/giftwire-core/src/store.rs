@@ -204,6 +204,13 @@ impl SendRecord {
     pub fn status(&self) -> SendStatus {
         current_status(&self.history)
     }
+
+    /// The earliest time a next change may carry: the last change's, or the creation's.
+    pub fn last_change_at(&self) -> Timestamp {
+        self.history
+            .last()
+            .map_or(self.created_at, |e| e.occurred_at)
+    }
 }
 
 /// What a page's content depends on, read in O(1) of the organization's size and the page's

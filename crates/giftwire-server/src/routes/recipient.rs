@@ -94,12 +94,22 @@ fn unavailable() -> Response {
     )
 }
 
-/// The send of a tracking code, or the response to give instead.
-async fn find(state: &AppState, raw: &str) -> Result<RecipientSend, Response> {
+/// The eGift pages' sends.
+const EGIFTS: &[Variant] = &[Variant::Egift, Variant::EgiftLink];
+/// The address pages' sends.
+const COLLECTIONS: &[Variant] = &[Variant::AddressCollection];
+
+/// The send of a tracking code if it is one of `variants`, or the response to give instead
+/// (the same 404 for a malformed, unknown or other-variant code).
+async fn find(
+    state: &AppState,
+    raw: &str,
+    variants: &[Variant],
+) -> Result<RecipientSend, Response> {
     let code = TrackingCode::parse(raw).ok_or_else(not_found)?;
     match state.store.recipient_send(&code).await {
-        Ok(found) => Ok(found),
-        Err(StoreError::NotFound(_)) => Err(not_found()),
+        Ok(found) if variants.contains(&found.delivery.variant) => Ok(found),
+        Ok(_) | Err(StoreError::NotFound(_)) => Err(not_found()),
         Err(e) => {
             tracing::warn!(error = %e, "recipient page: store error");
             Err(unavailable())
@@ -114,10 +124,7 @@ async fn record(state: &AppState, found: &RecipientSend, status: SendStatus) -> 
     if !allowed_next(send.touch.send_type.kind(), &send.history).contains(&status) {
         return send.clone();
     }
-    let last = send
-        .history
-        .last()
-        .map_or(send.created_at, |e| e.occurred_at);
+    let last = send.last_change_at();
     let change = StatusChange {
         status,
         occurred_at: state.clock.now().max(last),
@@ -209,9 +216,8 @@ async fn egift_page(
     Path(raw): Path<String>,
     jar: CookieJar,
 ) -> Response {
-    let found = match find(&state, &raw).await {
-        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => found,
-        Ok(_) => return not_found(),
+    let found = match find(&state, &raw, EGIFTS).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let send = record(&state, &found, SendStatus::Clicked).await;
@@ -247,11 +253,10 @@ const PIXEL: &[u8] = &[
 ];
 
 async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
-    match find(&state, &raw).await {
-        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => {
+    match find(&state, &raw, EGIFTS).await {
+        Ok(found) => {
             record(&state, &found, SendStatus::Opened).await;
         }
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
         Err(response) => return response.status().into_response(),
     }
     (
@@ -279,9 +284,8 @@ async fn redeem(
     if !csrf_ok(&jar, &form.csrf) {
         return forbidden();
     }
-    let found = match find(&state, &raw).await {
-        Ok(found) if matches!(found.delivery.variant, Variant::Egift | Variant::EgiftLink) => found,
-        Ok(_) => return not_found(),
+    let found = match find(&state, &raw, EGIFTS).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     record(&state, &found, SendStatus::Used).await;
@@ -323,14 +327,6 @@ struct AddressForm {
     mobile_no: String,
 }
 
-async fn address_found(state: &AppState, raw: &str) -> Result<RecipientSend, Response> {
-    match find(state, raw).await {
-        Ok(found) if found.delivery.variant == Variant::AddressCollection => Ok(found),
-        Ok(_) => Err(not_found()),
-        Err(response) => Err(response),
-    }
-}
-
 fn waiting_for_address(send: &SendRecord) -> bool {
     matches!(
         send.status(),
@@ -338,24 +334,27 @@ fn waiting_for_address(send: &SendRecord) -> bool {
     )
 }
 
-async fn render_address(
-    state: &AppState,
+/// The countries the send's touch ships to: the choices of the address form.
+async fn ship_to(state: &AppState, found: &RecipientSend) -> Result<Vec<Country>, Response> {
+    match state.store.touch(found.org_id, found.send.touch.id).await {
+        Ok(touch) => Ok(touch.ship_to.countries().to_vec()),
+        Err(e) => {
+            tracing::warn!(error = %e, "address page: touch not read");
+            Err(unavailable())
+        }
+    }
+}
+
+fn render_address(
     found: &RecipientSend,
+    countries: &[Country],
     jar: CookieJar,
     status: StatusCode,
     form: AddressForm,
     error: Option<&str>,
 ) -> Response {
     let send = &found.send;
-    let countries = match state.store.touch(found.org_id, send.touch.id).await {
-        Ok(touch) => touch
-            .ship_to
-            .countries()
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect(),
-        Err(_) => vec!["US".to_owned()],
-    };
+    let countries = countries.iter().map(|c| c.as_str().to_owned()).collect();
     let outcome = match send.status() {
         SendStatus::Processing
         | SendStatus::Packed
@@ -407,18 +406,19 @@ async fn address_page(
     Path(raw): Path<String>,
     jar: CookieJar,
 ) -> Response {
-    match address_found(&state, &raw).await {
-        Ok(found) => {
-            render_address(
-                &state,
-                &found,
-                jar,
-                StatusCode::OK,
-                AddressForm::default(),
-                None,
-            )
-            .await
-        }
+    let found = match find(&state, &raw, COLLECTIONS).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match ship_to(&state, &found).await {
+        Ok(countries) => render_address(
+            &found,
+            &countries,
+            jar,
+            StatusCode::OK,
+            AddressForm::default(),
+            None,
+        ),
         Err(response) => response,
     }
 }
@@ -468,7 +468,7 @@ async fn confirm_address(
     if !csrf_ok(&jar, &form.csrf) {
         return forbidden();
     }
-    let found = match address_found(&state, &raw).await {
+    let found = match find(&state, &raw, COLLECTIONS).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -476,30 +476,24 @@ async fn confirm_address(
     if !waiting_for_address(&found.send) {
         return Redirect::to(&format!("/address/{code}")).into_response();
     }
-    let countries = match state.store.touch(found.org_id, found.send.touch.id).await {
-        Ok(touch) => touch.ship_to.countries().to_vec(),
-        Err(_) => return unavailable(),
+    let countries = match ship_to(&state, &found).await {
+        Ok(countries) => countries,
+        Err(response) => return response,
     };
     let address = match parse_address(&form, &countries) {
         Ok(address) => address,
         Err(problem) => {
             return render_address(
-                &state,
                 &found,
+                &countries,
                 jar,
                 StatusCode::BAD_REQUEST,
                 form,
                 Some(problem),
-            )
-            .await;
+            );
         }
     };
-    let last = found
-        .send
-        .history
-        .last()
-        .map_or(found.send.created_at, |e| e.occurred_at);
-    let at = state.clock.now().max(last);
+    let at = state.clock.now().max(found.send.last_change_at());
     match state
         .store
         .confirm_address(found.org_id, found.send.id, address, at)
@@ -524,7 +518,7 @@ async fn decline_address(
     if !csrf_ok(&jar, &form.csrf) {
         return forbidden();
     }
-    let found = match address_found(&state, &raw).await {
+    let found = match find(&state, &raw, COLLECTIONS).await {
         Ok(found) => found,
         Err(response) => return response,
     };
