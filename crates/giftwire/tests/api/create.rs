@@ -109,10 +109,11 @@ fn is_tracking_code(v: &Value) -> bool {
 async fn an_egift_by_email_is_sent_listed_and_mailed(backend: Backend) {
     let app = spawn(backend).await;
     let shop = shop(&app, "Acme").await;
-    let (status, _, body) = app
+    let (status, headers, body) = app
         .post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
         .await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["content-type"], "application/json; charset=utf-8");
     assert_eq!(body["success"], true);
     assert_eq!(body["message"], "EGifts send Successfully");
     assert!(is_tracking_code(&body["tracking_code"]), "{body}");
@@ -680,9 +681,16 @@ async fn a_send_is_read_by_id_or_gid_and_another_organizations_is_not_found(back
         .await;
     let listed = app.all_sends(&shop.token).await;
     let send = &listed["sends"][0];
+    // CONTRACT §5: gids are read padded, unpadded and URL-safe.
+    use base64::Engine as _;
+    let raw = format!("gid://sendoso/Send/{}", send["id"]);
+    let padded = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let url_safe = base64::engine::general_purpose::URL_SAFE.encode(&raw);
     for path in [
         format!("/api/v3/send/{}", send["id"]),
         format!("/api/v3/send/{}", send["send_gid"].as_str().unwrap()),
+        format!("/api/v3/send/{padded}"),
+        format!("/api/v3/send/{url_safe}"),
         format!("/api/v3/send/{}.json", send["id"]),
     ] {
         let (status, _, body) = app.get(&path, &shop.token).await;
