@@ -7,6 +7,7 @@ use std::sync::Arc;
 use giftwire_core::Store;
 
 mod flows;
+mod pool;
 mod postgres;
 mod records;
 mod rows;

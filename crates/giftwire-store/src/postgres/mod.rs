@@ -78,6 +78,7 @@ impl PgStore {
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .min_connections(0)
+            .after_release(|conn, _| Box::pin(crate::pool::reusable(conn)))
             .connect_with(PgConnectOptions::from_str(url)?)
             .await
     }

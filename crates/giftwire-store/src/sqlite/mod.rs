@@ -91,6 +91,10 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .min_connections(0)
+            .before_acquire(|_, meta| {
+                Box::pin(async move { Ok(!errors::lived_through_fault(meta.age)) })
+            })
+            .after_release(|conn, meta| Box::pin(reusable(conn, meta.age)))
             .connect_with(connect)
             .await
             .map_err(connect_err)?;
@@ -120,6 +124,31 @@ impl SqliteStore {
     async fn read_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         self.pool.begin().await.map_err(db_err)
     }
+}
+
+/// Whether a connection handed back to the pool may serve again: not left inside a failed
+/// transaction ([`crate::pool::reusable`]), open since the last storage fault of this process
+/// (a connection that saw the disk fill up or its files become read-only can keep refusing
+/// writes after the cause is gone), and able to write: SQLite opens a database it cannot write
+/// read-only, silently, for the connection's whole life. Connections closed here are replaced
+/// by fresh ones on demand, so the first request after the cause is gone succeeds.
+async fn reusable(
+    conn: &mut sqlx::SqliteConnection,
+    age: std::time::Duration,
+) -> Result<bool, sqlx::Error> {
+    if !crate::pool::reusable(conn).await? || errors::lived_through_fault(age) {
+        return Ok(false);
+    }
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is a live connection, and locked: sqlx's worker thread makes no call on
+    // it while `handle` exists. The schema name is a NUL-terminated string.
+    let read_only = unsafe {
+        libsqlite3_sys::sqlite3_db_readonly(handle.as_raw_handle().as_ptr(), c"main".as_ptr())
+    };
+    if read_only != 0 {
+        tracing::warn!("closing an SQLite connection that opened the database read-only");
+    }
+    Ok(read_only == 0)
 }
 
 fn now_secs() -> i64 {

@@ -1,0 +1,10 @@
+//! The project's reliability suite: the real binary, as an operator runs it, under the faults
+//! it must survive (a full or read-only disk, a database that stops, SIGKILL under load,
+//! hostile clients, shutdown under load). docs/RELIABILITY.md says what each test guarantees
+//! and the figures of its last run; the tests print those figures (`--nocapture` shows them).
+//!
+//! Tests that need root (to mount a tmpfs, to make files immutable) or a PostgreSQL
+//! installation are reported as ignored, with the reason, where those are missing.
+
+mod harness;
+mod storage;
