@@ -42,3 +42,13 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The source of an `Unavailable` error answered at once, without trying the database, because
+/// it is known to be unreachable (its outage is logged once, where it was noticed).
+#[derive(Debug, thiserror::Error)]
+#[error("the {database} database has been unreachable for {secs:.1} s")]
+pub struct Unreachable {
+    /// Which database (`primary`, `replica`).
+    pub database: &'static str,
+    pub secs: f64,
+}

@@ -26,7 +26,7 @@ pub use delivery::{
     Address, AddressCollection, ConfirmVia, Country, Deadline, DeadlineKind, Delivery, MailKind,
     NewMail, ShipTo, TrackingCode, Variant,
 };
-pub use error::{InvalidValue, StoreError};
+pub use error::{InvalidValue, StoreError, Unreachable};
 pub use gid::SendGid;
 pub use ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};
 pub use lifecycle::{LifecycleError, Transition};

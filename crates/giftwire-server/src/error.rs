@@ -99,6 +99,10 @@ impl ApiError {
         }
         match self {
             ApiError::Internal(e) => tracing::error!(cause = %chain(e.as_ref()), "internal error"),
+            // While the database is known to be unreachable, its gate logged the outage once.
+            ApiError::Unavailable(e) if e.is::<giftwire_core::Unreachable>() => {
+                tracing::debug!(cause = %chain(e.as_ref()), "database unavailable")
+            }
             ApiError::Unavailable(e) => {
                 tracing::warn!(cause = %chain(e.as_ref()), "database unavailable")
             }

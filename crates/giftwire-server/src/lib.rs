@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tower::Layer as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub mod auth;
@@ -126,7 +126,10 @@ pub async fn serve(
                         request_id = %request_id,
                     )
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Each 5xx is logged once with its cause where it is made (ApiError); the
+                // status is in the response line above.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     let app = tower::util::MapRequestLayer::new(strip_json_suffix).layer(app);

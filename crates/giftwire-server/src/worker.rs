@@ -110,7 +110,53 @@ pub struct Worker {
     store: Arc<dyn Store>,
     clock: Clock,
     mailer: Option<Mailer>,
+    /// The database, as the worker last found it.
+    database: Arc<Outage>,
+    /// The mail server, as the worker last found it.
+    mail_server: Arc<Outage>,
 }
+
+/// Something the worker depends on, down or up: one log line when it starts failing and one
+/// when it works again, whatever the number of attempts in between.
+#[derive(Debug)]
+struct Outage {
+    what: &'static str,
+    since: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Outage {
+    fn new(what: &'static str) -> Arc<Outage> {
+        Arc::new(Outage {
+            what,
+            since: std::sync::Mutex::default(),
+        })
+    }
+
+    fn is_down(&self) -> bool {
+        self.since.lock().unwrap().is_some()
+    }
+
+    fn failed(&self, cause: &dyn std::fmt::Display) {
+        let mut since = self.since.lock().unwrap();
+        if since.is_none() {
+            *since = Some(std::time::Instant::now());
+            tracing::warn!(%cause, "{} unavailable: the worker pauses until it answers", self.what);
+        }
+    }
+
+    fn answered(&self) {
+        if let Some(since) = self.since.lock().unwrap().take() {
+            tracing::info!(
+                after_secs = since.elapsed().as_secs_f64(),
+                "{} answers again: the worker resumed",
+                self.what
+            );
+        }
+    }
+}
+
+/// How soon the worker tries again while the database is unavailable.
+const RETRY_WHILE_DOWN: Duration = Duration::from_secs(1);
 
 impl Worker {
     /// Without a mailer, mail stays in the outbox (`giftwire outbox list` shows it).
@@ -119,11 +165,25 @@ impl Worker {
             store,
             clock,
             mailer,
+            database: Outage::new("database"),
+            mail_server: Outage::new("mail server"),
         }
     }
 
-    /// One pass over everything that is due now.
+    /// One pass over everything that is due now. A database that is unavailable ends the pass
+    /// (what was not done is due at the next one); a mail server that fails transiently
+    /// pauses delivery until the next pass.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let done = self.tick_once().await;
+        match &done {
+            Ok(_) => self.database.answered(),
+            Err(StoreError::Unavailable(cause)) => self.database.failed(cause),
+            Err(_) => {}
+        }
+        done
+    }
+
+    async fn tick_once(&self) -> Result<TickReport, StoreError> {
         let now = self.clock.now();
         let mut report = TickReport::default();
         loop {
@@ -139,6 +199,7 @@ impl Worker {
                         report.deadlines_dropped += 1;
                         progressed = true;
                     }
+                    Err(e @ StoreError::Unavailable(_)) => return Err(e),
                     Err(e) => {
                         tracing::warn!(error = %e, send = %deadline.send, "deadline not applied")
                     }
@@ -150,7 +211,9 @@ impl Worker {
         }
         if let Some(mailer) = &self.mailer {
             for mail in self.store.due_mail(now, MAIL_BATCH).await? {
-                self.deliver(mailer, &mail, now, &mut report).await?;
+                if !self.deliver(mailer, &mail, now, &mut report).await? {
+                    break;
+                }
             }
         }
         report.idempotency_keys_purged = self
@@ -160,26 +223,31 @@ impl Worker {
         Ok(report)
     }
 
+    /// Delivers one mail and records how it went; `false` when the mail server failed
+    /// transiently, which pauses delivery until the next tick.
     async fn deliver(
         &self,
         mailer: &Mailer,
         mail: &Mail,
         now: Timestamp,
         report: &mut TickReport,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         match mailer.deliver(mail).await {
             Ok(()) => {
+                self.mail_server.answered();
                 self.store
                     .mail_delivered(mail.org_id, mail.id, self.clock.now())
                     .await?;
                 report.mail_delivered += 1;
             }
             Err(e) if !e.permanent && mail.attempts + 1 < MAX_ATTEMPTS => {
+                self.mail_server.failed(&e.message);
                 let backoff = SignedDuration::from_secs(60 << mail.attempts.min(10));
                 self.store
                     .mail_failed(mail.org_id, mail.id, now, &e.message, Some(now + backoff))
                     .await?;
                 report.mail_retried += 1;
+                return Ok(false);
             }
             Err(e) => {
                 tracing::warn!(mail = mail.id, error = %e.message, "mail given up");
@@ -201,26 +269,33 @@ impl Worker {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// Ticks every `interval` until `shutdown` resolves; logs why it ends.
+    /// Ticks every `interval` (every second while the database is unavailable, so that the
+    /// worker resumes soon after it returns) until `shutdown` resolves; logs why it ends.
     pub async fn run(self, interval: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut timer = tokio::time::interval(interval);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wait = Duration::ZERO;
         loop {
             tokio::select! {
                 () = &mut shutdown => {
                     tracing::info!("worker stopped: the server is shutting down");
                     return;
                 }
-                _ = timer.tick() => match self.tick().await {
+                () = tokio::time::sleep(wait) => match self.tick().await {
                     Ok(report) if report != TickReport::default() => tracing::info!(?report, "worker tick"),
                     Ok(_) => {}
+                    // Logged once per outage, by the tick.
+                    Err(StoreError::Unavailable(_)) => {}
                     Err(e) => tracing::warn!(error = %e, "worker tick failed; retrying at the next one"),
                 },
             }
+            wait = if self.database.is_down() {
+                RETRY_WHILE_DOWN.min(interval)
+            } else {
+                interval
+            };
         }
     }
 }

@@ -44,9 +44,11 @@ pub enum OpenError {
 pub struct StoreOptions {
     /// Most connections the pool keeps open.
     pub max_connections: u32,
-    /// How long a statement waits for a lock held by another connection before giving up.
+    /// How long a statement waits for a lock held by another connection before giving up (and,
+    /// on SQLite, how long a writer waits for this process's turn to write).
     pub busy_timeout: std::time::Duration,
-    /// How long a request waits for a free connection before the database counts as unavailable.
+    /// How long a request waits for a connection (PostgreSQL: including connecting) before the
+    /// database counts as unavailable.
     pub acquire_timeout: std::time::Duration,
     /// How long an unused connection stays open (and, on SQLite, keeps its shared lock).
     pub idle_timeout: std::time::Duration,
@@ -55,12 +57,27 @@ pub struct StoreOptions {
     pub read_replica_url: Option<String>,
 }
 
+impl StoreOptions {
+    /// How long a request waits on the database by default before it counts as unavailable.
+    pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// The defaults, with every wait on the database (for a connection, for a lock, for this
+    /// process's turn to write) bounded by `timeout` (`--database-timeout`).
+    pub fn with_timeout(timeout: std::time::Duration) -> StoreOptions {
+        StoreOptions {
+            busy_timeout: timeout,
+            acquire_timeout: timeout,
+            ..StoreOptions::default()
+        }
+    }
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             max_connections: 8,
-            busy_timeout: std::time::Duration::from_secs(5),
-            acquire_timeout: std::time::Duration::from_secs(10),
+            busy_timeout: StoreOptions::DEFAULT_TIMEOUT,
+            acquire_timeout: StoreOptions::DEFAULT_TIMEOUT,
             idle_timeout: std::time::Duration::from_secs(600),
             read_replica_url: None,
         }

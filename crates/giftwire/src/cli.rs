@@ -23,6 +23,18 @@ pub struct Cli {
     )]
     pub database_replica: Option<String>,
 
+    /// Seconds a request waits on the database (for a connection, a lock, its turn to write)
+    /// before it is answered 503; also how long one connection attempt may take.
+    #[arg(
+        long,
+        global = true,
+        env = "GIFTWIRE_DATABASE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value = "1",
+        value_parser = parse_seconds
+    )]
+    pub database_timeout: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -296,4 +308,35 @@ pub struct SeedArgs {
     /// Seed of the random generator: the same seed on the same day gives the same data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// A positive number of seconds, at most an hour, with up to millisecond precision (`0.5`).
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, got {text:?}"))?;
+    if !(0.001..=3600.0).contains(&secs) {
+        return Err(format!(
+            "expected between 0.001 and 3600 seconds, got {text}"
+        ));
+    }
+    Ok(std::time::Duration::from_millis(
+        (secs * 1000.0).round() as u64
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_seconds;
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_are_positive_decimals_up_to_an_hour() {
+        assert_eq!(parse_seconds("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("3600"), Ok(Duration::from_secs(3600)));
+        for bad in ["0", "-1", "abc", "", "3601", "NaN", "inf"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -90,7 +90,7 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let options = giftwire_store::StoreOptions {
         read_replica_url: cli.database_replica.clone(),
-        ..Default::default()
+        ..giftwire_store::StoreOptions::with_timeout(cli.database_timeout)
     };
     let store = giftwire_store::open(&database, &options).await?;
     let clock = Clock::system();

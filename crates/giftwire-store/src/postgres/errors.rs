@@ -13,6 +13,20 @@ fn transient(code: &str) -> bool {
         || code == "55P03" // lock not available
 }
 
+/// Whether an error says the server cannot be reached at all (rather than that one statement
+/// failed): what shuts the pool's [`Gate`](crate::pool::Gate).
+pub(super) fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") // connection exception
+                || c.starts_with("57P") // shutting down, cannot connect now
+                || c == "53300" // too many connections
+        }),
+        _ => false,
+    }
+}
+
 pub(super) fn db_err(e: sqlx::Error) -> StoreError {
     let unavailable = match &e {
         sqlx::Error::PoolTimedOut

@@ -18,9 +18,11 @@ use giftwire_core::{
 };
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Postgres;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::flows;
+use crate::pool::{Gate, GateConfig};
 use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
 use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
@@ -37,9 +39,9 @@ use sends::{load_send, org_exists, read_page_version};
 /// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pool: Gate<Postgres>,
     /// Where `list_sends`, `page_version` and `send` read: the replica's pool, or `pool`.
-    read_pool: PgPool,
+    read_pool: Gate<Postgres>,
 }
 
 impl PgStore {
@@ -49,9 +51,11 @@ impl PgStore {
             url: redact(url),
             source,
         };
-        let pool = Self::pool(url, options).await.map_err(connect_err)?;
+        let pool = Self::pool(url, options, "primary")
+            .await
+            .map_err(connect_err)?;
         sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
+            .run(pool.pool())
             .await
             .map_err(|source| OpenError::Migrate {
                 url: redact(url),
@@ -59,32 +63,42 @@ impl PgStore {
             })?;
         // The replica is a copy of the primary: it is migrated with it, never by us.
         let read_pool = match &options.read_replica_url {
-            Some(replica) => {
-                Self::pool(replica, options)
-                    .await
-                    .map_err(|source| OpenError::Connect {
-                        url: redact(replica),
-                        source,
-                    })?
-            }
+            Some(replica) => Self::pool(replica, options, "replica")
+                .await
+                .map_err(|source| OpenError::Connect {
+                    url: redact(replica),
+                    source,
+                })?,
             None => pool.clone(),
         };
         Ok(PgStore { pool, read_pool })
     }
 
-    async fn pool(url: &str, options: &StoreOptions) -> Result<PgPool, sqlx::Error> {
-        PgPoolOptions::new()
+    async fn pool(
+        url: &str,
+        options: &StoreOptions,
+        name: &'static str,
+    ) -> Result<Gate<Postgres>, sqlx::Error> {
+        let connect = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .min_connections(0)
             .after_release(|conn, _| Box::pin(crate::pool::reusable(conn)))
-            .connect_with(PgConnectOptions::from_str(url)?)
-            .await
+            .connect_with(connect.clone())
+            .await?;
+        let config = GateConfig {
+            timeout: options.acquire_timeout,
+            name,
+            classify: db_err,
+            unreachable: errors::unreachable,
+        };
+        Ok(Gate::new(pool, connect, config))
     }
 
     async fn tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        self.pool.begin().await.map_err(db_err)
+        self.pool.begin().await
     }
 }
 
@@ -112,7 +126,7 @@ impl Store for PgStore {
         .bind(new.name.as_str())
         .bind(new.time_zone.name())
         .bind(i64::from(new.egift_expiry_days))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         records::org(&row)
@@ -123,7 +137,7 @@ impl Store for PgStore {
             "SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"
         )))
         .bind(org.get())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("Organization"))?;
@@ -134,7 +148,7 @@ impl Store for PgStore {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ORG_COLUMNS} FROM organizations ORDER BY id"
         )))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         rows.iter().map(records::org).collect()
@@ -159,7 +173,7 @@ impl Store for PgStore {
     async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError> {
         let rows = sqlx::query("SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id")
             .bind(org.get())
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.pool.acquire().await?)
             .await
             .map_err(db_err)?;
         rows.iter().map(records::team).collect()
@@ -199,7 +213,7 @@ impl Store for PgStore {
             "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY id"
         )))
         .bind(org.get())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         rows.iter().map(records::user).collect()
@@ -210,7 +224,7 @@ impl Store for PgStore {
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
         )))
         .bind(user.get())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("User"))?;
@@ -250,7 +264,7 @@ impl Store for PgStore {
             "SELECT {TOUCH_COLUMNS} FROM touches WHERE org_id = $1 ORDER BY id"
         )))
         .bind(org.get())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         rows.iter().map(records::touch).collect()
@@ -295,7 +309,7 @@ impl Store for PgStore {
         )
         .bind(hash.as_bytes().to_vec())
         .bind(at.as_second() as f64)
-        .execute(&self.pool)
+        .execute(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         if done.rows_affected() == 0 {
@@ -318,7 +332,7 @@ impl Store for PgStore {
         )
         .bind(hash.as_bytes().to_vec())
         .bind(now.as_second() as f64)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?;
         row.as_ref().map(records::principal).transpose()
@@ -333,14 +347,14 @@ impl Store for PgStore {
     }
 
     async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
-        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.read_pool.acquire().await?;
         load_send(&mut conn, org, id, false).await
     }
 
     async fn send_org_system_wide(&self, id: SendId) -> Result<OrgId, StoreError> {
         let row = sqlx::query("SELECT org_id FROM sends WHERE id = $1")
             .bind(id.get())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.pool.acquire().await?)
             .await
             .map_err(db_err)?
             .ok_or(StoreError::NotFound("Send"))?;
@@ -363,7 +377,7 @@ impl Store for PgStore {
     /// (aggregated per send), bounded by the version's total so that the two always agree on
     /// which sends the page holds. The sends' statuses are as fresh as the second statement.
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
-        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.read_pool.acquire().await?;
         let version = read_page_version(&mut conn, org, page).await?;
         let (first, count) = version.range(page);
         let sends = if count > 0 {
@@ -375,7 +389,7 @@ impl Store for PgStore {
     }
 
     async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError> {
-        let mut conn = self.read_pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.read_pool.acquire().await?;
         read_page_version(&mut conn, org, page).await
     }
 
@@ -392,7 +406,7 @@ impl Store for PgStore {
         )))
         .bind(org.get())
         .bind(id.get())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.pool.acquire().await?)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("Touch"))?;
@@ -412,7 +426,7 @@ impl Store for PgStore {
     }
 
     async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::recipient_send(&mut conn, code).await
     }
 
@@ -430,7 +444,7 @@ impl Store for PgStore {
     }
 
     async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<Deadline>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::due_deadlines(&mut conn, now, limit).await
     }
 
@@ -446,17 +460,17 @@ impl Store for PgStore {
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::purge_idempotency_keys(&mut conn, before).await
     }
 
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::due_mail(&mut conn, now, limit).await
     }
 
     async fn mail_delivered(&self, org: OrgId, id: i64, at: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::mail_delivered(&mut conn, org, id, at).await
     }
 
@@ -468,12 +482,12 @@ impl Store for PgStore {
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::mail_failed(&mut conn, org, id, at, error, retry_at).await
     }
 
     async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await?;
         api::outbox(&mut conn, org, limit).await
     }
 }

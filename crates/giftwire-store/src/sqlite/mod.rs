@@ -42,6 +42,8 @@ pub struct SqliteStore {
     /// SQLite has one writer at a time. Writers of this process queue here, in order, rather
     /// than polling the file lock (which other processes, like the admin commands, still do).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// How long a writer waits for its turn before the database counts as unavailable.
+    writer_timeout: std::time::Duration,
 }
 
 /// A write transaction holding this process's writer turn until it ends.
@@ -108,11 +110,16 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             writer: std::sync::Arc::default(),
+            writer_timeout: options.busy_timeout,
         })
     }
 
     async fn write_tx(&self) -> Result<WriteTx, StoreError> {
-        let turn = self.writer.clone().lock_owned().await;
+        let turn = tokio::time::timeout(self.writer_timeout, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable("the writers ahead did not finish in time".into())
+            })?;
         let tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")

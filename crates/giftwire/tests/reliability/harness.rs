@@ -335,3 +335,42 @@ pub fn sh(program: &str, args: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// A TCP forwarder to `target` that counts the connections made through it: how a test sees
+/// how often the server tries to reach its database.
+pub struct CountingProxy {
+    pub addr: std::net::SocketAddr,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    _accept: tokio::task::JoinHandle<()>,
+}
+
+impl CountingProxy {
+    pub async fn start(target: std::net::SocketAddr) -> CountingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    // Upstream down: the connection is closed at once, as a load balancer in
+                    // front of a stopped database would.
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        CountingProxy {
+            addr,
+            connections,
+            _accept: accept,
+        }
+    }
+
+    /// Connections made through the proxy so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -7,4 +7,6 @@
 //! installation are reported as ignored, with the reason, where those are missing.
 
 mod harness;
+mod outage;
+mod postgres;
 mod storage;

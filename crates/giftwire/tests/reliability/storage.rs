@@ -194,3 +194,51 @@ async fn sqlite_with_read_only_files_answers_503_keeps_reading_and_recovers_at_o
     drop(server);
     assert_eq!(harness::sqlite_integrity(&url).await, "ok");
 }
+
+#[tokio::test]
+async fn sqlite_locked_by_another_process_beyond_the_timeout_is_a_503_in_time_and_reads_go_on() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("locked.db").display());
+    let fixture = Fixture::create(&url);
+    let server = Server::start(&url, &["--database-timeout", "0.5"]);
+    let client = reqwest::Client::new();
+    let answer = create(&client, &server, &fixture, "before", 0)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200, "{answer:?}");
+
+    // Another process writes and does not commit: it holds the write lock.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE organizations SET name = name")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    for n in 1..=3 {
+        let answer = create(&client, &server, &fixture, &format!("locked-{n}"), n)
+            .await
+            .unwrap();
+        answer.assert_unavailable();
+        assert!(
+            answer.took >= std::time::Duration::from_millis(450)
+                && answer.took <= std::time::Duration::from_millis(1500),
+            "a 503 after the 0.5 s timeout, not before and not much later: {:?}",
+            answer.took
+        );
+    }
+    assert_eq!(total(&client, &server, &fixture).await, 1, "reads go on");
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let answer = create(&client, &server, &fixture, "locked-1", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status, 200,
+        "the next request after the lock is gone: {answer:?}"
+    );
+    assert_eq!(total(&client, &server, &fixture).await, 2);
+}
