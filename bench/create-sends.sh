@@ -1,43 +1,60 @@
 #!/usr/bin/env bash
 # The rate of POST /api/v3/send (eGifts by email: the send, its status, deadline and mail in one
 # transaction) on a fresh SQLite database, sequentially (wrk -t1 -c1) and with 16 concurrent
-# clients (wrk -t2 -c16), 10 s each after a 2 s warm-up.
-#   bench/create-sends.sh            (env: DATABASE_URL to use another database, PORT, DURATION)
+# clients (wrk -t2 -c16), 10 s each after a 2 s warm-up; once with durable commits (the default,
+# synchronous=FULL) and once with `--sqlite-synchronous normal`, side by side in one run.
+#   bench/create-sends.sh            (env: DATABASE_URL to measure another database once,
+#                                     MODES="full normal", PORT, DURATION)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=$(mktemp -d /tmp/giftwire-create-XXXX)
 PORT=${PORT:-8445}
 DURATION=${DURATION:-10s}
-URL=${DATABASE_URL:-sqlite://$DIR/create.db}
+MODES=${MODES:-full normal}
 BIN=$REPO/target/release/giftwire
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 (cd "$REPO" && cargo build --release --quiet)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+PID=
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 
-org=$("$BIN" --database "$URL" org create --name "Create bench" --time-zone UTC | json id)
-user=$("$BIN" --database "$URL" user create --org "$org" --name Bench --email "bench-$$@create.example" | json id)
-touch=$("$BIN" --database "$URL" touch create --org "$org" --name "eGift" --type "eGifts USA" \
-  --subtype "eGift Cards USA" --currency USD --price 25 | json id)
-token=$("$BIN" --database "$URL" token create --user "$user" --scopes "public write" | json access_token)
+measure() { # label, database URL, serve arguments...
+  local label=$1 url=$2; shift 2
+  local org user touch token
+  org=$("$BIN" --database "$url" org create --name "Create bench" --time-zone UTC | json id)
+  user=$("$BIN" --database "$url" user create --org "$org" --name Bench --email "bench-$$-$label@create.example" | json id)
+  touch=$("$BIN" --database "$url" touch create --org "$org" --name "eGift" --type "eGifts USA" \
+    --subtype "eGift Cards USA" --currency USD --price 25 | json id)
+  token=$("$BIN" --database "$url" token create --user "$user" --scopes "public write" | json access_token)
 
-RUST_LOG=warn "$BIN" --database "$URL" serve --listen "127.0.0.1:$PORT" --rate-limit 0 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  RUST_LOG=warn "$BIN" --database "$url" "$@" serve --listen "127.0.0.1:$PORT" --rate-limit 0 &
+  PID=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
 
-cat >"$DIR/post.lua" <<LUA
+  cat >"$DIR/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"send":{"touch_id":$touch,"email":"john.doe@acme.com","name":"John Doe","custom_message":"Thanks!","via":"single_email_address","via_from":"bench"}}'
 LUA
-target="http://127.0.0.1:$PORT/api/v3/send"
-for load in "-t1 -c1" "-t2 -c16"; do
-  # shellcheck disable=SC2086
-  wrk $load -d2s -s "$DIR/post.lua" "$target" >/dev/null
-  # shellcheck disable=SC2086
-  out=$(wrk $load -d "$DURATION" --latency -s "$DIR/post.lua" "$target")
-  printf 'wrk %s: %s\n' "$load" "$(grep -E '^Requests/sec|^ +(50|99)%|Non-2xx' <<<"$out" | tr -s ' ' | paste -sd ' ')"
+  local target="http://127.0.0.1:$PORT/api/v3/send" load out
+  for load in "-t1 -c1" "-t2 -c16"; do
+    # shellcheck disable=SC2086
+    wrk $load -d2s -s "$DIR/post.lua" "$target" >/dev/null
+    # shellcheck disable=SC2086
+    out=$(wrk $load -d "$DURATION" --latency -s "$DIR/post.lua" "$target")
+    printf '%-8s wrk %s: %s\n' "$label" "$load" \
+      "$(grep -E '^Requests/sec|^ +(50|99)%|Non-2xx' <<<"$out" | tr -s ' ' | paste -sd ' ')"
+  done
+  printf '%-8s sends created: %s\n' "$label" \
+    "$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/api/v3/send?per_page=1" | json total_count)"
+  kill $PID; wait $PID 2>/dev/null || true; PID=
+}
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  measure "given" "$DATABASE_URL"
+  exit
+fi
+for mode in $MODES; do
+  measure "$mode" "sqlite://$DIR/create-$mode.db" --sqlite-synchronous "$mode"
 done
-total=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/api/v3/send?per_page=1" | json total_count)
-echo "sends created: $total"

@@ -52,6 +52,11 @@ pub struct StoreOptions {
     pub acquire_timeout: std::time::Duration,
     /// How long an unused connection stays open (and, on SQLite, keeps its shared lock).
     pub idle_timeout: std::time::Duration,
+    /// SQLite only: whether a commit is on stable storage before it returns (`synchronous=FULL`,
+    /// the default). `false` (`synchronous=NORMAL`) trades durability for speed: the last
+    /// commits before a power cut or an operating-system crash may be lost (never on a crash of
+    /// the process alone). PostgreSQL's durability is its server's (`fsync`, `synchronous_commit`).
+    pub durable_commits: bool,
     /// PostgreSQL only: a read replica (hot standby) of the database, where the API's listing
     /// reads go. Writes, authentication and admin reads stay on the primary.
     pub read_replica_url: Option<String>,
@@ -79,6 +84,7 @@ impl Default for StoreOptions {
             busy_timeout: StoreOptions::DEFAULT_TIMEOUT,
             acquire_timeout: StoreOptions::DEFAULT_TIMEOUT,
             idle_timeout: std::time::Duration::from_secs(600),
+            durable_commits: true,
             read_replica_url: None,
         }
     }

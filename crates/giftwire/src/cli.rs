@@ -35,8 +35,30 @@ pub struct Cli {
     )]
     pub database_timeout: std::time::Duration,
 
+    /// SQLite only: `full` (the default) syncs each commit to stable storage before it is
+    /// acknowledged; `normal` is faster but may lose the last acknowledged writes on a power
+    /// cut or an operating-system crash.
+    #[arg(
+        long,
+        global = true,
+        env = "GIFTWIRE_SQLITE_SYNCHRONOUS",
+        value_name = "MODE",
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: SqliteSynchronous,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How SQLite commits (its `synchronous` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSynchronous {
+    /// Every commit is on stable storage before it is acknowledged.
+    Full,
+    /// Commits are synced at checkpoints only: durable against a crash of the process, not of
+    /// the machine.
+    Normal,
 }
 
 #[derive(Debug, Subcommand)]

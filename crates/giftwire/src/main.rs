@@ -90,6 +90,7 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let options = giftwire_store::StoreOptions {
         read_replica_url: cli.database_replica.clone(),
+        durable_commits: cli.sqlite_synchronous == cli::SqliteSynchronous::Full,
         ..giftwire_store::StoreOptions::with_timeout(cli.database_timeout)
     };
     let store = giftwire_store::open(&database, &options).await?;

@@ -1,4 +1,5 @@
-//! The SQLite store: one file, WAL mode, a small pool of connections. Writes take the write
+//! The SQLite store: one file, WAL mode, a small pool of connections. Commits are durable by
+//! default (`synchronous=FULL`: the log is synced before a commit returns). Writes take the write
 //! lock up front (`BEGIN IMMEDIATE`) so that a transaction that reads then writes never fails
 //! half-way on a lock upgrade; reads run in deferred transactions, which are snapshots in WAL.
 
@@ -82,7 +83,11 @@ impl SqliteStore {
             .map_err(connect_err)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(if options.durable_commits {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             // 16 MiB of page cache per connection; the operating system caches the rest.
@@ -556,5 +561,31 @@ impl Store for SqliteStore {
     async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         api::outbox(&mut conn, org, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(options: &StoreOptions) -> i64 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("sync.db").display());
+        let store = SqliteStore::open(&url, options).await.unwrap();
+        let mut conn = store.pool.acquire().await.unwrap();
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn commits_are_synced_to_stable_storage_unless_the_operator_opts_out() {
+        assert_eq!(synchronous(&StoreOptions::default()).await, 2, "FULL");
+        let relaxed = StoreOptions {
+            durable_commits: false,
+            ..StoreOptions::default()
+        };
+        assert_eq!(synchronous(&relaxed).await, 1, "NORMAL");
     }
 }
