@@ -37,8 +37,17 @@ pub enum ApiError {
         retry_after_secs: u64,
         reset_at_unix: i64,
     },
+    /// The request body did not arrive within the body timeout.
+    #[error("The request body did not arrive in time")]
+    BodyTimeout,
     #[error("The service is temporarily unavailable; retry shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request did not finish within the request timeout.
+    #[error("The request took too long; retry shortly")]
+    TimedOut,
+    /// The server is serving as many connections as it may.
+    #[error("The server is at its connection limit; retry shortly")]
+    AtCapacity,
     #[error("Internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -81,7 +90,10 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(_) | ApiError::TimedOut | ApiError::AtCapacity => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +118,7 @@ impl ApiError {
             ApiError::Unavailable(e) => {
                 tracing::warn!(cause = %chain(e.as_ref()), "database unavailable")
             }
+            ApiError::TimedOut => tracing::warn!("request timed out"),
             _ => {}
         }
     }
@@ -144,10 +157,12 @@ impl IntoResponse for ApiError {
                     reset_at_unix.to_string(),
                 );
             }
-            ApiError::Unavailable(_) => set(
+            ApiError::Unavailable(_) | ApiError::TimedOut | ApiError::AtCapacity => set(
                 header::RETRY_AFTER,
                 UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
             ),
+            // The rest of the body is not read: the connection cannot serve another request.
+            ApiError::BodyTimeout => set(header::CONNECTION, "close".to_owned()),
             _ => {}
         }
         response

@@ -6,7 +6,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::ServiceExt;
 use axum::extract::Request;
 use axum::http::Uri;
 use giftwire_core::{Clock, Store};
@@ -21,6 +20,7 @@ pub mod auth;
 mod body;
 pub mod cache;
 pub mod error;
+mod listener;
 pub mod mail;
 mod query;
 pub mod rate_limit;
@@ -29,6 +29,7 @@ mod routes;
 pub mod worker;
 
 pub use cache::CacheConfig;
+pub use listener::Limits;
 pub use rate_limit::RateLimiter;
 
 /// What every handler can reach.
@@ -40,6 +41,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// Where recipients reach this server: the base of tracking and address links.
     pub public_url: Arc<url::Url>,
+    /// What one client may take of the server.
+    pub limits: Limits,
 }
 
 /// Settings of the HTTP layer.
@@ -51,6 +54,7 @@ pub struct ServerConfig {
     /// Where recipients reach this server (`https://gifts.example.com`); the base of the links in
     /// responses and mail. Defaults to `http://` and the listening address.
     pub public_url: Option<url::Url>,
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
                     url::Url::parse("http://127.0.0.1:8080").expect("a valid URL")
                 }),
             ),
+            limits: config.limits,
         }
     }
 }
@@ -98,14 +103,42 @@ fn strip_json_suffix(mut request: Request) -> Request {
     request
 }
 
+/// The request deadline (a `503` when the answer is not ready in time) and the body deadline
+/// (reading the body fails once it has passed, a `408`), counted from the request's headers.
+async fn deadlines(
+    axum::extract::State(limits): axum::extract::State<Limits>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let request =
+        request.map(|b| axum::body::Body::new(body::DeadlineBody::new(b, limits.body_timeout)));
+    match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(error::ApiError::TimedOut),
+    }
+}
+
+/// A panic in a handler is a bug: the client gets a 500 in the envelope, the log the message.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    axum::response::IntoResponse::into_response(error::ApiError::Internal(message.into()))
+}
+
 /// Serves `state`'s application on `listener` until `shutdown` resolves, then drains the
-/// requests in flight.
+/// requests in flight (see [`Limits`] for what each client may take).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.limits;
     let app = router(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn_with_state(limits, deadlines))
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         // gzip or brotli when the client asks for it (Accept-Encoding); bodies under 1 KiB
         // and error bodies stay as they are.
@@ -133,7 +166,5 @@ pub async fn serve(
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     let app = tower::util::MapRequestLayer::new(strip_json_suffix).layer(app);
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    listener::run(listener, app, limits, shutdown).await
 }

@@ -156,6 +156,19 @@ pub struct ServeArgs {
     /// Seconds between two runs of the background worker.
     #[arg(long, env = "GIFTWIRE_TICK_SECS", default_value_t = 30)]
     pub tick_secs: u64,
+    /// Connections served at once; each one beyond gets a 503 and is closed.
+    #[arg(long, env = "GIFTWIRE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Seconds a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, env = "GIFTWIRE_HEADER_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub header_timeout: std::time::Duration,
+    /// Seconds a client may take to send a request's body (408 after it).
+    #[arg(long, env = "GIFTWIRE_BODY_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub body_timeout: std::time::Duration,
+    /// Seconds a request may take from its headers to its answer (503 after it).
+    #[arg(long, env = "GIFTWIRE_REQUEST_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub request_timeout: std::time::Duration,
     #[command(flatten)]
     pub mail: MailArgs,
 }
@@ -169,6 +182,12 @@ impl ServeArgs {
                 page_bytes: self.page_cache_mb << 20,
             },
             public_url: self.public_url.clone(),
+            limits: giftwire_server::Limits {
+                max_connections: self.max_connections as usize,
+                header_timeout: self.header_timeout,
+                body_timeout: self.body_timeout,
+                request_timeout: self.request_timeout,
+            },
         }
     }
 }

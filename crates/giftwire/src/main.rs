@@ -54,6 +54,16 @@ async fn shutdown_signal() {
 }
 
 async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+    // Every connection is a file descriptor: take what the system allows this process, so that
+    // --max-connections (not the default soft limit of 1,024) is what caps them.
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    if files < u64::from(args.max_connections) + 64 {
+        tracing::warn!(
+            open_files = files,
+            max_connections = args.max_connections,
+            "the open-file limit is below --max-connections: raise it (ulimit -n) or lower the cap"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

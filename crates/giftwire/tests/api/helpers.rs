@@ -78,6 +78,8 @@ pub struct TestConfig {
     pub mailer: Option<giftwire_server::worker::Mailer>,
     /// Changes the URL the store connects to (e.g. to go through a [`Proxy`]).
     pub rewrite_url: Option<RewriteUrl>,
+    /// What one client may take (the defaults of `serve` otherwise).
+    pub limits: Option<giftwire_server::Limits>,
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
@@ -105,6 +107,7 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
             rate_limit_per_second: config.rate_limit_per_second,
             cache: config.cache.unwrap_or_default(),
             public_url: Some(address.parse().expect("a URL")),
+            limits: config.limits.unwrap_or_default(),
         },
     );
     let (tx, rx) = oneshot::channel::<()>();

@@ -7,6 +7,7 @@
 //! installation are reported as ignored, with the reason, where those are missing.
 
 mod harness;
+mod limits;
 mod outage;
 mod postgres;
 mod storage;
