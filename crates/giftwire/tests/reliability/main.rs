@@ -6,6 +6,10 @@
 //! Tests that need root (to mount a tmpfs, to make files immutable) or a PostgreSQL
 //! installation are reported as ignored, with the reason, where those are missing.
 
+#[path = "../common/db.rs"]
+mod db;
+
+mod crash;
 mod harness;
 mod limits;
 mod outage;
