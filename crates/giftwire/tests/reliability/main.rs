@@ -11,6 +11,7 @@ mod db;
 
 mod crash;
 mod harness;
+mod hostile;
 mod limits;
 mod outage;
 mod postgres;
