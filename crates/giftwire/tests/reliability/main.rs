@@ -15,4 +15,5 @@ mod hostile;
 mod limits;
 mod outage;
 mod postgres;
+mod shutdown;
 mod storage;
