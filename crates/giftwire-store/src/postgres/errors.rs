@@ -3,11 +3,17 @@
 
 use giftwire_core::StoreError;
 
-/// Whether a SQLSTATE says the server cannot serve now rather than that the request is wrong.
+/// Whether a SQLSTATE says the server cannot serve now rather than that the request is wrong:
+/// it is unreachable or going away, out of resources or storage, the storage failed under it,
+/// or the statement lost a race or a lock that a retry can win. docs/RELIABILITY.md lists them.
 fn transient(code: &str) -> bool {
     code.starts_with("08") // connection exception
-        || code.starts_with("53") // insufficient resources (too many connections, disk full)
-        || code.starts_with("57P") // operator intervention: shutdown, cannot connect now
+        || code.starts_with("53") // insufficient resources: disk full, out of memory, too many connections
+        || code.starts_with("57P") // operator intervention: shutdown, crash of another backend, cannot connect now
+        || code == "57014" // query canceled (statement timeout, or cancelled by an operator)
+        || code.starts_with("58") // system error: I/O error, a file missing under the server
+        || code == "XX001" // data corrupted
+        || code == "XX002" // index corrupted
         || code == "40001" // serialization failure
         || code == "40P01" // deadlock detected
         || code == "55P03" // lock not available
@@ -51,5 +57,26 @@ pub(super) fn on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> Sto
             StoreError::Conflict(message())
         }
         _ => db_err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient;
+
+    #[test]
+    fn storage_and_availability_codes_are_transient_and_client_errors_are_not() {
+        for code in [
+            "08000", "08006", "08P01", "53100", "53200", "53300", "57P01", "57P02", "57P03",
+            "57014", "58030", "58P01", "XX001", "XX002", "40001", "40P01", "55P03",
+        ] {
+            assert!(transient(code), "{code}");
+        }
+        // Our defects (syntax, undefined column, constraint other than unique), not the server's.
+        for code in [
+            "42601", "42703", "23502", "23503", "22P02", "XX000", "25P02",
+        ] {
+            assert!(!transient(code), "{code}");
+        }
     }
 }

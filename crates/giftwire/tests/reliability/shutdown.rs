@@ -159,7 +159,7 @@ async fn sigterm_under_load_answers_every_accepted_request(backend: Backend) {
     assert_eq!(sends.len(), acknowledged.len() + unanswered.len());
     eprintln!(
         "{backend:?}: SIGTERM under 16 clients: {} requests answered, {drained} creations held \
-         up at SIGTERM answered while draining, {} requests refused at the closed port; exited \
+         up at SIGTERM answered while draining, {} clients ended on a closed connection; exited \
          cleanly {stopped:?} after SIGTERM",
         outcomes.iter().filter(|o| o.status.is_some()).count(),
         outcomes.iter().filter(|o| o.status.is_none()).count(),
