@@ -1,7 +1,8 @@
 //! The SQLite store: one file, WAL mode, a small pool of connections. Commits are durable by
-//! default (`synchronous=FULL`: the log is synced before a commit returns). Writes take the write
+//! default (`synchronous=FULL`: the log is synced before a commit returns). This process's
+//! writers take turns and commit together when they queue up ([`writer`]); they take the write
 //! lock up front (`BEGIN IMMEDIATE`) so that a transaction that reads then writes never fails
-//! half-way on a lock upgrade; reads run in deferred transactions, which are snapshots in WAL.
+//! half-way on a lock upgrade. Reads run in deferred transactions, which are snapshots in WAL.
 
 use std::str::FromStr;
 
@@ -32,44 +33,20 @@ mod bulk;
 mod errors;
 mod sends;
 mod sql;
+mod writer;
 
 use errors::{db_err, on_unique};
 use sends::{attach_histories, load_send, org_exists, read_page_version, send_select};
+use writer::Writer;
 
 /// A [`Store`] on an SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// SQLite has one writer at a time. Writers of this process queue here, in order, rather
-    /// than polling the file lock (which other processes, like the admin commands, still do).
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// How long a writer waits for its turn before the database counts as unavailable.
-    writer_timeout: std::time::Duration,
-}
-
-/// A write transaction holding this process's writer turn until it ends.
-struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
+    /// SQLite has one writer at a time. Writers of this process take turns here, in order,
+    /// rather than polling the file lock (which other processes, like the admin commands, still
+    /// do), and those that queue up commit together ([`writer`]).
+    writer: Writer,
 }
 
 impl SqliteStore {
@@ -113,24 +90,9 @@ impl SqliteStore {
                 source,
             })?;
         Ok(SqliteStore {
+            writer: Writer::new(pool.clone(), options.busy_timeout),
             pool,
-            writer: std::sync::Arc::default(),
-            writer_timeout: options.busy_timeout,
         })
-    }
-
-    async fn write_tx(&self) -> Result<WriteTx, StoreError> {
-        let turn = tokio::time::timeout(self.writer_timeout, self.writer.clone().lock_owned())
-            .await
-            .map_err(|_| {
-                StoreError::Unavailable("the writers ahead did not finish in time".into())
-            })?;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err)?;
-        Ok(WriteTx { tx, _turn: turn })
     }
 
     async fn read_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
@@ -143,7 +105,8 @@ impl SqliteStore {
 /// (a connection that saw the disk fill up or its files become read-only can keep refusing
 /// writes after the cause is gone), and able to write: SQLite opens a database it cannot write
 /// read-only, silently, for the connection's whole life. Connections closed here are replaced
-/// by fresh ones on demand, so the first request after the cause is gone succeeds.
+/// by fresh ones on demand, so the first request after the cause is gone succeeds. And not
+/// inside a transaction that SQLite still has open (sqlx counts only the ones it began).
 async fn reusable(
     conn: &mut sqlx::SqliteConnection,
     age: std::time::Duration,
@@ -152,15 +115,24 @@ async fn reusable(
         return Ok(false);
     }
     let mut handle = conn.lock_handle().await?;
+    let raw = handle.as_raw_handle().as_ptr();
     // SAFETY: the handle is a live connection, and locked: sqlx's worker thread makes no call on
     // it while `handle` exists. The schema name is a NUL-terminated string.
-    let read_only = unsafe {
-        libsqlite3_sys::sqlite3_db_readonly(handle.as_raw_handle().as_ptr(), c"main".as_ptr())
+    let (read_only, autocommit) = unsafe {
+        (
+            libsqlite3_sys::sqlite3_db_readonly(raw, c"main".as_ptr()),
+            libsqlite3_sys::sqlite3_get_autocommit(raw),
+        )
     };
     if read_only != 0 {
         tracing::warn!("closing an SQLite connection that opened the database read-only");
     }
-    Ok(read_only == 0)
+    // A transaction begun by statement (the writer's groups) that is still open: closing the
+    // connection rolls it back.
+    if autocommit == 0 {
+        tracing::warn!("closing an SQLite connection left inside a transaction");
+    }
+    Ok(read_only == 0 && autocommit != 0)
 }
 
 fn now_secs() -> i64 {
@@ -173,18 +145,24 @@ const TOUCH_COLUMNS: &str = "id, org_id, name, type, subtype, currency, price, d
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_org(&self, new: NewOrg) -> Result<Org, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO organizations (name, time_zone, egift_expiry_days, created_at) \
-             VALUES (?1, ?2, ?3, ?4) RETURNING {ORG_COLUMNS}"
-        )))
-        .bind(new.name.as_str())
-        .bind(new.time_zone.name())
-        .bind(i64::from(new.egift_expiry_days))
-        .bind(now_secs())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        records::org(&row)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO organizations (name, time_zone, egift_expiry_days, created_at) \
+                         VALUES (?1, ?2, ?3, ?4) RETURNING {ORG_COLUMNS}"
+                    )))
+                    .bind(new.name.as_str())
+                    .bind(new.time_zone.name())
+                    .bind(i64::from(new.egift_expiry_days))
+                    .bind(now_secs())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    records::org(&row)
+                })
+            })
+            .await
     }
 
     async fn org(&self, org: OrgId) -> Result<Org, StoreError> {
@@ -210,8 +188,10 @@ impl Store for SqliteStore {
     }
 
     async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError> {
-        let mut tx = self.write_tx().await?;
-        org_exists(&mut tx, org).await?;
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+        org_exists(tx, org).await?;
         let row = sqlx::query(
             "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3) RETURNING id, org_id, name",
         )
@@ -222,8 +202,10 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         let team = records::team(&row)?;
-        tx.commit().await.map_err(db_err)?;
         Ok(team)
+                })
+            })
+            .await
     }
 
     async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError> {
@@ -236,33 +218,37 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError> {
-        let mut tx = self.write_tx().await?;
-        org_exists(&mut tx, org).await?;
-        if let Some(team) = new.team {
-            sqlx::query("SELECT 1 FROM teams WHERE org_id = ?1 AND id = ?2")
-                .bind(org.get())
-                .bind(team.get())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .ok_or(StoreError::NotFound("Team"))?;
-        }
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO users (org_id, team_id, name, email, role, created_at) \
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    org_exists(tx, org).await?;
+                    if let Some(team) = new.team {
+                        sqlx::query("SELECT 1 FROM teams WHERE org_id = ?1 AND id = ?2")
+                            .bind(org.get())
+                            .bind(team.get())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                            .ok_or(StoreError::NotFound("Team"))?;
+                    }
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO users (org_id, team_id, name, email, role, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {USER_COLUMNS}"
-        )))
-        .bind(org.get())
-        .bind(new.team.map(TeamId::get))
-        .bind(new.name.as_str())
-        .bind(new.email.as_str())
-        .bind(new.role.as_str())
-        .bind(now_secs())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| on_unique(e, || records::duplicate_email(&new, org)))?;
-        let user = records::user(&row)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(user)
+                    )))
+                    .bind(org.get())
+                    .bind(new.team.map(TeamId::get))
+                    .bind(new.name.as_str())
+                    .bind(new.email.as_str())
+                    .bind(new.role.as_str())
+                    .bind(now_secs())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| on_unique(e, || records::duplicate_email(&new, org)))?;
+                    let user = records::user(&row)?;
+                    Ok(user)
+                })
+            })
+            .await
     }
 
     async fn users(&self, org: OrgId) -> Result<Vec<User>, StoreError> {
@@ -289,9 +275,11 @@ impl Store for SqliteStore {
     }
 
     async fn create_touch(&self, org: OrgId, new: NewTouch) -> Result<Touch, StoreError> {
-        let mut tx = self.write_tx().await?;
-        org_exists(&mut tx, org).await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    org_exists(tx, org).await?;
+                    let row = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO touches (org_id, name, type, subtype, currency, price, delivery_type, \
                                   starts_on, ends_on, active, ship_to_countries, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING {TOUCH_COLUMNS}"
@@ -311,9 +299,11 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let touch = records::touch(&row)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(touch)
+                    let touch = records::touch(&row)?;
+                    Ok(touch)
+                })
+            })
+            .await
     }
 
     async fn touches(&self, org: OrgId) -> Result<Vec<Touch>, StoreError> {
@@ -328,15 +318,17 @@ impl Store for SqliteStore {
     }
 
     async fn create_token(&self, new: NewToken) -> Result<TokenInfo, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let org = sqlx::query("SELECT org_id FROM users WHERE id = ?1")
-            .bind(new.user.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("User"))?
-            .int(0)?;
-        let row = sqlx::query(
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let org = sqlx::query("SELECT org_id FROM users WHERE id = ?1")
+                        .bind(new.user.get())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .ok_or(StoreError::NotFound("User"))?
+                        .int(0)?;
+                    let row = sqlx::query(
             "INSERT INTO api_tokens (org_id, user_id, token_hash, scopes, created_at, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         )
@@ -349,30 +341,38 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| on_unique(e, || "a token with that hash already exists".to_owned()))?;
-        let info = TokenInfo {
-            id: TokenId::new(row.int(0)?),
-            user_id: new.user,
-            org_id: OrgId::new(org),
-            scopes: new.scopes,
-            expires_at: new.expires_at,
-        };
-        tx.commit().await.map_err(db_err)?;
-        Ok(info)
+                    let info = TokenInfo {
+                        id: TokenId::new(row.int(0)?),
+                        user_id: new.user,
+                        org_id: OrgId::new(org),
+                        scopes: new.scopes,
+                        expires_at: new.expires_at,
+                    };
+                    Ok(info)
+                })
+            })
+            .await
     }
 
     async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE token_hash = ?1",
         )
         .bind(hash.as_bytes().to_vec())
         .bind(at.as_second())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("Token"));
-        }
-        Ok(())
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("Token"));
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn authenticate(
@@ -395,11 +395,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let id = sends::insert_send(&mut tx, org, &new).await?;
-        let send = load_send(&mut tx, org, id).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(send)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let id = sends::insert_send(tx, org, &new).await?;
+                    let send = load_send(tx, org, id).await?;
+                    Ok(send)
+                })
+            })
+            .await
     }
 
     async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
@@ -425,10 +429,14 @@ impl Store for SqliteStore {
         id: SendId,
         change: StatusChange,
     ) -> Result<SendRecord, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let send = flows::change_status(&mut *tx, org, id, change).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(send)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let send = flows::change_status(&mut *tx, org, id, change).await?;
+                    Ok(send)
+                })
+            })
+            .await
     }
 
     /// On one connection, no transaction: the page's version, then the page bounded by the
@@ -464,10 +472,14 @@ impl Store for SqliteStore {
     }
 
     async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let loaded = bulk::insert(&mut tx, org, &sends).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(loaded)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let loaded = bulk::insert(tx, org, &sends).await?;
+                    Ok(loaded)
+                })
+            })
+            .await
     }
 
     async fn touch(&self, org: OrgId, id: TouchId) -> Result<Touch, StoreError> {
@@ -489,10 +501,14 @@ impl Store for SqliteStore {
         orders: Vec<SendOrder>,
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(created)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
+                    Ok(created)
+                })
+            })
+            .await
     }
 
     async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError> {
@@ -509,10 +525,14 @@ impl Store for SqliteStore {
         address: Address,
         at: Timestamp,
     ) -> Result<SendRecord, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(send)
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
+                    Ok(send)
+                })
+            })
+            .await
     }
 
     async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<Deadline>, StoreError> {
@@ -525,15 +545,21 @@ impl Store for SqliteStore {
         deadline: &Deadline,
         now: Timestamp,
     ) -> Result<Option<SendRecord>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let applied = flows::apply_deadline(&mut *tx, deadline, now).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(applied)
+        let deadline = deadline.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let applied = flows::apply_deadline(&mut *tx, &deadline, now).await?;
+                    Ok(applied)
+                })
+            })
+            .await
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        api::purge_idempotency_keys(&mut conn, before).await
+        self.writer
+            .write(move |tx| Box::pin(api::purge_idempotency_keys(tx, before)))
+            .await
     }
 
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError> {
@@ -542,8 +568,9 @@ impl Store for SqliteStore {
     }
 
     async fn mail_delivered(&self, org: OrgId, id: i64, at: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        api::mail_delivered(&mut conn, org, id, at).await
+        self.writer
+            .write(move |tx| Box::pin(api::mail_delivered(tx, org, id, at)))
+            .await
     }
 
     async fn mail_failed(
@@ -554,8 +581,12 @@ impl Store for SqliteStore {
         error: &str,
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        api::mail_failed(&mut conn, org, id, at, error, retry_at).await
+        let error = error.to_owned();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move { api::mail_failed(tx, org, id, at, &error, retry_at).await })
+            })
+            .await
     }
 
     async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError> {
