@@ -41,10 +41,13 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
-/// A delivery that failed; `permanent` when retrying cannot help (a 5xx, a bad address).
+/// A delivery that failed; `permanent` when retrying cannot help (a 5xx, a bad address),
+/// `unreachable` when the mail server could not be reached or did not answer (nothing is
+/// wrong with the message itself).
 #[derive(Debug)]
 pub struct DeliveryError {
     pub permanent: bool,
+    pub unreachable: bool,
     pub message: String,
 }
 
@@ -65,6 +68,7 @@ impl Mailer {
     pub async fn deliver(&self, mail: &Mail) -> Result<(), DeliveryError> {
         let permanent = |message: String| DeliveryError {
             permanent: true,
+            unreachable: false,
             message,
         };
         let to: Mailbox = mail
@@ -89,6 +93,8 @@ impl Mailer {
             .map(|_| ())
             .map_err(|e| DeliveryError {
                 permanent: e.is_permanent(),
+                // Neither a 4xx nor a 5xx reply: no reply at all (refused, reset, timed out, TLS).
+                unreachable: !e.is_permanent() && !e.is_transient(),
                 message: e.to_string(),
             })
     }
@@ -239,6 +245,13 @@ impl Worker {
                     .mail_delivered(mail.org_id, mail.id, self.clock.now())
                     .await?;
                 report.mail_delivered += 1;
+            }
+            // The mail server is down: no attempt of this mail's is used up, and delivery waits
+            // for the next tick.
+            Err(e) if e.unreachable => {
+                self.mail_server.failed(&e.message);
+                report.mail_retried += 1;
+                return Ok(false);
             }
             Err(e) if !e.permanent && mail.attempts + 1 < MAX_ATTEMPTS => {
                 self.mail_server.failed(&e.message);

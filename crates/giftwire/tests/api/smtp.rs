@@ -1,6 +1,6 @@
 //! A real SMTP listener for tests: it speaks enough of RFC 5321 (EHLO, MAIL, RCPT, DATA, RSET,
 //! NOOP, QUIT) for a real client to deliver to it, keeps what it receives, and can refuse
-//! recipients permanently (550) to test bounces.
+//! recipients permanently (550) to test bounces, or for now (451) to test retries.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -20,10 +20,26 @@ pub struct SmtpSink {
     pub received: Arc<Mutex<Vec<Received>>>,
 }
 
+/// How the sink answers each `RCPT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rcpt {
+    Accept,
+    /// 550: the recipient does not exist.
+    Reject,
+    /// 451: try again later.
+    Defer,
+}
+
 impl SmtpSink {
     /// Listens on a free port; `reject` makes every RCPT fail with 550.
     pub async fn start(reject: bool) -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rcpt = if reject { Rcpt::Reject } else { Rcpt::Accept };
+        SmtpSink::start_at("127.0.0.1:0".parse().unwrap(), rcpt).await
+    }
+
+    /// Listens on `addr`, answering each RCPT as `rcpt` says.
+    pub async fn start_at(addr: SocketAddr, rcpt_reply: Rcpt) -> SmtpSink {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let store = received.clone();
@@ -48,7 +64,8 @@ impl SmtpSink {
                                 rcpt.clear();
                                 b"250 OK\r\n"
                             }
-                            "RCPT" if reject => b"550 5.1.1 No such user\r\n",
+                            "RCPT" if rcpt_reply == Rcpt::Reject => b"550 5.1.1 No such user\r\n",
+                            "RCPT" if rcpt_reply == Rcpt::Defer => b"451 4.3.0 Try again later\r\n",
                             "RCPT" => {
                                 rcpt.push(
                                     line[line.find('<').unwrap_or(0)..]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::create::{collection_body, egift_body, shop};
 use crate::helpers::{Backend, TestApp, TestConfig, backend_tests, spawn_with};
-use crate::smtp::SmtpSink;
+use crate::smtp::{Rcpt, SmtpSink};
 
 const DAY: i64 = 86_400;
 
@@ -213,25 +213,71 @@ async fn an_egift_the_mail_server_refuses_bounces_and_is_credited(backend: Backe
     );
 }
 
-async fn unreachable_smtp_is_retried_later(backend: Backend) {
-    // Nothing listens on this port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+async fn an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts(backend: Backend) {
+    // Nothing listens on this port, for now.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
-        .unwrap()
-        .port();
-    let mailer = Mailer::new(&format!("smtp://127.0.0.1:{port}"), "gifts@acme.example").unwrap();
+        .unwrap();
+    let mailer = Mailer::new(&format!("smtp://{addr}"), "gifts@acme.example").unwrap();
+    let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
+    let shop = shop(&app, "Acme").await;
+    for _ in 0..2 {
+        app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
+            .await;
+    }
+    // More ticks than a mail has attempts: none is used up, none given up, nothing bounces.
+    for _ in 0..8 {
+        let report = app.worker.tick().await.unwrap();
+        assert_eq!(
+            (
+                report.mail_delivered,
+                report.mail_failed,
+                report.mail_retried
+            ),
+            (0, 0, 1),
+            "one try per tick, then delivery pauses: {report:?}"
+        );
+    }
+    let outbox = app.store.outbox(Some(shop.org.org.id), 10).await.unwrap();
+    assert!(
+        outbox
+            .iter()
+            .all(|m| m.sent_at.is_none() && m.failed_at.is_none() && m.attempts == 0),
+        "{outbox:#?}"
+    );
+    let listed = app.all_sends(&shop.token).await;
+    assert_eq!(statuses(&listed)[0], ["Sent"]);
+
+    // The mail server comes up: the next tick delivers everything.
+    let sink = SmtpSink::start_at(addr, Rcpt::Accept).await;
+    let report = app.worker.tick().await.unwrap();
+    assert_eq!(report.mail_delivered, 2, "{report:?}");
+    assert_eq!(sink.received().len(), 2);
+}
+
+async fn a_deferring_smtp_server_gets_the_mail_again_later(backend: Backend) {
+    let sink = SmtpSink::start_at("127.0.0.1:0".parse().unwrap(), Rcpt::Defer).await;
+    let mailer = Mailer::new(&sink.url(), "gifts@acme.example").unwrap();
     let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
     let shop = shop(&app, "Acme").await;
     app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
         .await;
     let report = app.worker.tick().await.unwrap();
     assert_eq!(report.mail_retried, 1, "{report:?}");
-    // Not due again at once: the retry waits.
+    // Not due again at once: the retry waits, and the attempt counts.
     assert_eq!(app.worker.tick().await.unwrap().mail_retried, 0);
     let outbox = app.store.outbox(Some(shop.org.org.id), 10).await.unwrap();
     assert!(
-        outbox[0].sent_at.is_none() && outbox[0].failed_at.is_none() && outbox[0].attempts == 1
+        outbox[0].sent_at.is_none() && outbox[0].failed_at.is_none() && outbox[0].attempts == 1,
+        "{outbox:#?}"
+    );
+    assert!(
+        outbox[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("451")
     );
     assert_eq!(statuses(&app.all_sends(&shop.token).await)[0], ["Sent"]);
 }
@@ -265,6 +311,7 @@ backend_tests!(
     two_workers_at_once_apply_each_change_once,
     mail_reaches_a_real_smtp_listener_once,
     an_egift_the_mail_server_refuses_bounces_and_is_credited,
-    unreachable_smtp_is_retried_later,
+    an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts,
+    a_deferring_smtp_server_gets_the_mail_again_later,
     idempotency_keys_are_kept_a_day_and_then_forgotten,
 );

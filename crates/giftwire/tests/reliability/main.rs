@@ -13,7 +13,12 @@ mod crash;
 mod harness;
 mod hostile;
 mod limits;
+mod mail;
 mod outage;
 mod postgres;
 mod shutdown;
+// The API suite's SMTP listener; this suite uses part of it.
+#[allow(dead_code)]
+#[path = "../api/smtp.rs"]
+mod smtp;
 mod storage;
