@@ -92,9 +92,14 @@ impl Mailer {
             .await
             .map(|_| ())
             .map_err(|e| DeliveryError {
-                permanent: e.is_permanent(),
-                // Neither a 4xx nor a 5xx reply: no reply at all (refused, reset, timed out, TLS).
-                unreachable: !e.is_permanent() && !e.is_transient(),
+                // A 5xx, or a message this client cannot send (an address the server cannot
+                // take, say): trying again cannot help.
+                permanent: e.is_permanent() || e.is_client(),
+                // No reply at all (refused, reset, timed out, TLS): the server, not this mail.
+                unreachable: !e.is_permanent()
+                    && !e.is_transient()
+                    && !e.is_client()
+                    && !e.is_response(),
                 message: e.to_string(),
             })
     }
@@ -216,11 +221,7 @@ impl Worker {
             }
         }
         if let Some(mailer) = &self.mailer {
-            for mail in self.store.due_mail(now, MAIL_BATCH).await? {
-                if !self.deliver(mailer, &mail, now, &mut report).await? {
-                    break;
-                }
-            }
+            self.deliver_due(mailer, now, &mut report).await?;
         }
         report.idempotency_keys_purged = self
             .store
@@ -229,60 +230,82 @@ impl Worker {
         Ok(report)
     }
 
-    /// Delivers one mail and records how it went; `false` when the mail server failed
-    /// transiently, which pauses delivery until the next tick.
-    async fn deliver(
+    /// Delivers the mail that is due. A mail the server could not be reached for is not held
+    /// against the mail (no attempt is used up) unless the server then takes the next one: one
+    /// such failure makes the mail a suspect, a second in a row (or no other mail to try) means
+    /// the server is down, and delivery pauses until the next tick.
+    async fn deliver_due(
         &self,
         mailer: &Mailer,
-        mail: &Mail,
         now: Timestamp,
         report: &mut TickReport,
-    ) -> Result<bool, StoreError> {
-        match mailer.deliver(mail).await {
-            Ok(()) => {
-                self.mail_server.answered();
-                self.store
-                    .mail_delivered(mail.org_id, mail.id, self.clock.now())
-                    .await?;
-                report.mail_delivered += 1;
-            }
-            // The mail server is down: no attempt of this mail's is used up, and delivery waits
-            // for the next tick.
-            Err(e) if e.unreachable => {
-                self.mail_server.failed(&e.message);
-                report.mail_retried += 1;
-                return Ok(false);
-            }
-            Err(e) if !e.permanent && mail.attempts + 1 < MAX_ATTEMPTS => {
-                self.mail_server.failed(&e.message);
-                let backoff = SignedDuration::from_secs(60 << mail.attempts.min(10));
-                self.store
-                    .mail_failed(mail.org_id, mail.id, now, &e.message, Some(now + backoff))
-                    .await?;
-                report.mail_retried += 1;
-                return Ok(false);
-            }
-            Err(e) => {
-                tracing::warn!(mail = mail.id, error = %e.message, "mail given up");
-                self.store
-                    .mail_failed(mail.org_id, mail.id, now, &e.message, None)
-                    .await?;
-                report.mail_failed += 1;
-                // An eGift that cannot reach its recipient bounces, and is credited.
-                if let (MailKind::Egift, Some(send)) = (mail.kind, mail.send_id) {
-                    let change = StatusChange {
-                        status: SendStatus::BouncedAndCredited,
-                        occurred_at: now,
-                        cost: None,
-                    };
-                    match self.store.change_status(mail.org_id, send, change).await {
-                        Ok(_) | Err(StoreError::Lifecycle(_)) => {}
-                        Err(e) => return Err(e),
+    ) -> Result<(), StoreError> {
+        let mut suspect: Option<(Mail, DeliveryError)> = None;
+        for mail in self.store.due_mail(now, MAIL_BATCH).await? {
+            match mailer.deliver(&mail).await {
+                Ok(()) => {
+                    self.mail_server.answered();
+                    self.store
+                        .mail_delivered(mail.org_id, mail.id, self.clock.now())
+                        .await?;
+                    report.mail_delivered += 1;
+                    // The server works: the suspect's failure was its own.
+                    if let Some((suspect, e)) = suspect.take() {
+                        self.failed(&suspect, e, now, report).await?;
                     }
                 }
+                Err(e) if e.unreachable => {
+                    report.mail_retried += 1;
+                    if suspect.is_some() {
+                        self.mail_server.failed(&e.message);
+                        return Ok(());
+                    }
+                    suspect = Some((mail, e));
+                }
+                Err(e) => self.failed(&mail, e, now, report).await?,
             }
         }
-        Ok(true)
+        if let Some((_, e)) = suspect {
+            self.mail_server.failed(&e.message);
+        }
+        Ok(())
+    }
+
+    /// Records a failed delivery: retried later with backoff while attempts remain and the
+    /// failure may pass (a 4xx), given up otherwise (and an eGift that cannot reach its
+    /// recipient bounces, and is credited).
+    async fn failed(
+        &self,
+        mail: &Mail,
+        e: DeliveryError,
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
+        if !e.permanent && mail.attempts + 1 < MAX_ATTEMPTS {
+            let backoff = SignedDuration::from_secs(60 << mail.attempts.min(10));
+            self.store
+                .mail_failed(mail.org_id, mail.id, now, &e.message, Some(now + backoff))
+                .await?;
+            report.mail_retried += 1;
+            return Ok(());
+        }
+        tracing::warn!(mail = mail.id, error = %e.message, "mail given up");
+        self.store
+            .mail_failed(mail.org_id, mail.id, now, &e.message, None)
+            .await?;
+        report.mail_failed += 1;
+        if let (MailKind::Egift, Some(send)) = (mail.kind, mail.send_id) {
+            let change = StatusChange {
+                status: SendStatus::BouncedAndCredited,
+                occurred_at: now,
+                cost: None,
+            };
+            match self.store.change_status(mail.org_id, send, change).await {
+                Ok(_) | Err(StoreError::Lifecycle(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Ticks every `interval` (every second while the database is unavailable, so that the
@@ -291,18 +314,30 @@ impl Worker {
         tokio::pin!(shutdown);
         let mut wait = Duration::ZERO;
         loop {
-            tokio::select! {
-                () = &mut shutdown => {
+            // Shutdown does not wait for a tick under way (a mail server that does not answer
+            // could hold it for its 30 s timeout): every step of a tick is safe to cut short,
+            // at worst sending a mail again (at least once).
+            let ticked = tokio::select! {
+                () = &mut shutdown => None,
+                ticked = async {
+                    tokio::time::sleep(wait).await;
+                    self.tick().await
+                } => Some(ticked),
+            };
+            match ticked {
+                None => {
                     tracing::info!("worker stopped: the server is shutting down");
                     return;
                 }
-                () = tokio::time::sleep(wait) => match self.tick().await {
-                    Ok(report) if report != TickReport::default() => tracing::info!(?report, "worker tick"),
-                    Ok(_) => {}
-                    // Logged once per outage, by the tick.
-                    Err(StoreError::Unavailable(_)) => {}
-                    Err(e) => tracing::warn!(error = %e, "worker tick failed; retrying at the next one"),
-                },
+                Some(Ok(report)) if report != TickReport::default() => {
+                    tracing::info!(?report, "worker tick")
+                }
+                Some(Ok(_)) => {}
+                // Logged once per outage, by the tick.
+                Some(Err(StoreError::Unavailable(_))) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "worker tick failed; retrying at the next one")
+                }
             }
             wait = if self.database.is_down() {
                 RETRY_WHILE_DOWN.min(interval)

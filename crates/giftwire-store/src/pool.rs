@@ -2,6 +2,7 @@
 //! handed back to the pool may serve the next request, and the [`Gate`] that makes requests
 //! fail fast, without storming the server with connections, while a database is unreachable.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,20 +17,21 @@ use sqlx::pool::PoolConnection;
 /// back by itself, so there is nothing left to roll back), sqlx still counts the connection
 /// as inside a transaction and refuses every later `BEGIN` on it. Such a connection is closed
 /// here instead of being reused, so that one failed commit costs one request, not every
-/// later one. The ping first runs whatever rollback is still queued on the connection.
-pub(crate) async fn reusable<C: Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
-    conn.ping().await?;
+/// later one. (SQLite's caller first pings the connection, which runs the rollback its driver
+/// queued; PostgreSQL's driver counts a queued rollback as done.)
+pub(crate) fn reusable<C: Connection>(conn: &mut C) -> bool {
     let clean = !conn.is_in_transaction();
     if !clean {
         tracing::warn!("closing a database connection left inside a failed transaction");
     }
-    Ok(clean)
+    clean
 }
 
 /// A pool behind a gate that stays shut while its database is unreachable.
 ///
 /// When the pool cannot reach its database (the server refuses connections, the network is
-/// down, every attempt timed out), the gate shuts: requests get `Unavailable` at once instead
+/// down, every attempt timed out, and a connection attempt of the gate's own fails too: a pool
+/// timeout alone may be overload, with the database well), the gate shuts: requests get `Unavailable` at once instead
 /// of each waiting out the timeout and retrying connections of its own, and a single probe
 /// tries one connection after 100 ms, then after twice as long each time (at most 500 ms
 /// apart), until the database answers and the gate opens again. One line is logged when the
@@ -40,6 +42,8 @@ pub(crate) struct Gate<DB: sqlx::Database> {
     connect: <DB::Connection as Connection>::Options,
     /// When the gate shut; `None` while it is open.
     shut_at: Arc<Mutex<Option<Instant>>>,
+    /// A connection attempt is checking whether a pool timeout means the database is gone.
+    verifying: Arc<AtomicBool>,
     /// How long the probe's one connection attempt may take.
     timeout: Duration,
     /// What the log calls this database (`primary`, `replica`).
@@ -57,6 +61,7 @@ impl<DB: sqlx::Database> Clone for Gate<DB> {
             pool: self.pool.clone(),
             connect: self.connect.clone(),
             shut_at: self.shut_at.clone(),
+            verifying: self.verifying.clone(),
             timeout: self.timeout,
             name: self.name,
             classify: self.classify,
@@ -87,6 +92,7 @@ impl<DB: sqlx::Database> Gate<DB> {
             pool,
             connect,
             shut_at: Arc::default(),
+            verifying: Arc::default(),
             timeout: config.timeout,
             name: config.name,
             classify: config.classify,
@@ -112,10 +118,38 @@ impl<DB: sqlx::Database> Gate<DB> {
 
     /// The backend's error, having shut the gate when it says the database is unreachable.
     fn failed(&self, e: sqlx::Error) -> StoreError {
-        if (self.unreachable)(&e) {
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            // No connection within the timeout: the database is gone, or every connection
+            // is busy (overload). One connection attempt of its own tells which.
+            if !self.verifying.swap(true, Ordering::AcqRel) {
+                let gate = self.clone();
+                tokio::spawn(async move {
+                    if !gate.answers().await {
+                        gate.shut(&"no connection within the timeout, and none can be made");
+                    }
+                    gate.verifying.store(false, Ordering::Release);
+                });
+            }
+        } else if (self.unreachable)(&e) {
             self.shut(&e);
         }
         (self.classify)(e)
+    }
+
+    /// Whether the database answers one connection attempt: it accepts it, or it refuses it for
+    /// a reason of its own (too many connections), which says it is there and that the pool's
+    /// connections may serve.
+    async fn answers(&self) -> bool {
+        let attempt =
+            tokio::time::timeout(self.timeout, DB::Connection::connect_with(&self.connect));
+        match attempt.await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                true
+            }
+            Ok(Err(e)) => !(self.unreachable)(&e),
+            Err(_) => false,
+        }
     }
 
     /// A connection of the pool.
@@ -131,7 +165,7 @@ impl<DB: sqlx::Database> Gate<DB> {
     }
 
     /// Shuts the gate (once) and starts the probe that opens it again.
-    fn shut(&self, cause: &sqlx::Error) {
+    fn shut(&self, cause: &dyn std::fmt::Display) {
         {
             let mut shut_at = self.shut_at.lock().unwrap();
             if shut_at.is_some() {
@@ -155,10 +189,7 @@ impl<DB: sqlx::Database> Gate<DB> {
         loop {
             tokio::time::sleep(wait).await;
             attempts += 1;
-            let attempt =
-                tokio::time::timeout(self.timeout, DB::Connection::connect_with(&self.connect));
-            if let Ok(Ok(conn)) = attempt.await {
-                let _ = conn.close().await;
+            if self.answers().await {
                 break;
             }
             wait = (wait * 2).min(PROBE_MAX);

@@ -24,10 +24,11 @@ fn transient(code: &str) -> bool {
 pub(super) fn unreachable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Not 53300 (too many connections): the server is there, and the pool's own
+        // connections may still serve.
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {
             c.starts_with("08") // connection exception
                 || c.starts_with("57P") // shutting down, cannot connect now
-                || c == "53300" // too many connections
         }),
         _ => false,
     }

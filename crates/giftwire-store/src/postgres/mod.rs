@@ -85,7 +85,10 @@ impl PgStore {
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .min_connections(0)
-            .after_release(|conn, _| Box::pin(crate::pool::reusable(conn)))
+            .after_release(|conn, _| {
+                let reusable = crate::pool::reusable(conn);
+                Box::pin(async move { Ok(reusable) })
+            })
             .connect_with(connect.clone())
             .await?;
         let config = GateConfig {

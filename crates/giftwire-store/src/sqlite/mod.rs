@@ -111,7 +111,9 @@ async fn reusable(
     conn: &mut sqlx::SqliteConnection,
     age: std::time::Duration,
 ) -> Result<bool, sqlx::Error> {
-    if !crate::pool::reusable(conn).await? || errors::lived_through_fault(age) {
+    // The ping runs whatever rollback sqlx's worker still has queued for this connection.
+    sqlx::Connection::ping(conn).await?;
+    if !crate::pool::reusable(conn) || errors::lived_through_fault(age) {
         return Ok(false);
     }
     let mut handle = conn.lock_handle().await?;

@@ -142,7 +142,7 @@ impl Inner {
         let group = turn.as_mut().expect("a group is open");
         let id = group.id;
         if !first && let Err(e) = exec(&mut group.conn, "SAVEPOINT writer").await {
-            let cause = Arc::new(db_err(e));
+            let cause = group_failure(e);
             fail(turn.take(), cause.clone());
             return Err(shared_err(&cause));
         }
@@ -158,7 +158,7 @@ impl Inner {
         if let Err(e) = ended {
             // SQLite rolls a whole transaction back on some errors (a full disk, an I/O error):
             // the group is gone, with the work of every writer in it.
-            let cause = Arc::new(db_err(e));
+            let cause = group_failure(e);
             fail(turn.take(), cause.clone());
             return Err(done.err().unwrap_or_else(|| shared_err(&cause)));
         }
@@ -204,8 +204,16 @@ impl Inner {
                 Ok(Err(_)) => return Err(unavailable("the group's commit was lost")),
                 Err(_) => {
                     let mut turn = self.turn.clone().lock_owned().await;
-                    if turn.as_ref().is_some_and(|g| g.id == id && !g.in_savepoint) {
-                        commit(turn.take()).await;
+                    match turn.as_ref() {
+                        Some(g) if g.id == id && !g.in_savepoint => commit(turn.take()).await,
+                        // Holding the turn, with a savepoint open: the writer that opened it
+                        // died half-way (a panic), and the group cannot be committed.
+                        Some(g) if g.id == id => {
+                            let cause =
+                                StoreError::Internal("a writer of the group died half-way".into());
+                            fail(turn.take(), Arc::new(cause));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -221,7 +229,7 @@ async fn commit(group: Option<Group>) {
         Err(e) => {
             let _ = exec(&mut group.conn, "ROLLBACK").await;
             group.conn.close_on_drop();
-            Err(Arc::new(db_err(e)))
+            Err(group_failure(e))
         }
     };
     for writer in group.waiting {
@@ -237,6 +245,16 @@ fn fail(group: Option<Group>, cause: Arc<StoreError>) {
     for writer in group.waiting {
         let _ = writer.send(Err(cause.clone()));
     }
+}
+
+/// The cause of a group's failure from one of its statements (`SAVEPOINT`, `RELEASE`,
+/// `ROLLBACK TO`, `COMMIT`): whatever SQLite says (a savepoint gone because SQLite rolled the
+/// whole transaction back after a full disk, say), the group's writers meet a storage failure.
+fn group_failure(e: sqlx::Error) -> Arc<StoreError> {
+    Arc::new(match db_err(e) {
+        StoreError::Internal(source) => StoreError::Unavailable(source),
+        other => other,
+    })
 }
 
 /// Each writer's error when the group it was in failed: the group's cause, of the same kind

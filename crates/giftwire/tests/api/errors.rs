@@ -219,6 +219,75 @@ async fn an_unreachable_postgres_is_a_503_with_retry_after_and_the_server_recove
     assert_eq!(body["total_count"], 2);
 }
 
+/// PostgreSQL: the pool's only connection is busy (a creation waits for a row another
+/// connection holds), so a read gets no connection within the timeout: a 503 for that read, but
+/// not an outage: the next request after the creation is served at once.
+#[tokio::test]
+#[cfg_attr(
+    not(giftwire_pg),
+    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+)]
+async fn an_exhausted_postgres_pool_is_a_503_for_that_request_and_not_an_outage() {
+    let app = spawn_with(
+        Backend::Postgres,
+        TestConfig {
+            store: Some(StoreOptions {
+                max_connections: 1,
+                acquire_timeout: Duration::from_millis(300),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
+    let org = app.create_org("Acme", "UTC").await;
+    let touch = app
+        .create_touch(org.org.id, "eGift", "eGifts USA", "eGift Cards USA", "10")
+        .await;
+    let mut locker = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("SELECT id FROM organizations FOR UPDATE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let store = app.store.clone();
+    let (org_id, sender, touch_id) = (org.org.id, org.user.id, touch.id);
+    let creating = tokio::spawn(async move {
+        store
+            .create_send(
+                org_id,
+                giftwire_core::store::NewSend {
+                    touch: touch_id,
+                    sender,
+                    recipient: giftwire_core::store::Recipient {
+                        name: "Held Up".to_owned(),
+                        email: "held@example.com".to_owned(),
+                        company_name: None,
+                    },
+                    sent_via: "API".to_owned(),
+                    created_at: jiff::Timestamp::now(),
+                    cost: None,
+                },
+            )
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_unavailable(&app, &org.token).await;
+
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    creating
+        .await
+        .unwrap()
+        .expect("the held-up creation completes");
+    // Give the pool's check of the timeout (one connection attempt) time to run.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        let (status, _, body) = app.get("/api/v3/send", &org.token).await;
+        assert_eq!(status, 200, "the database was never down: {body}");
+        assert_eq!(body["total_count"], 1);
+    }
+}
+
 backend_tests!(
     an_unknown_route_is_a_404_in_the_envelope,
     a_known_route_with_another_method_is_a_405_in_the_envelope,

@@ -28,6 +28,9 @@ pub enum Rcpt {
     Reject,
     /// 451: try again later.
     Defer,
+    /// Accepts, but hangs up without a word on a recipient containing this text (a server
+    /// that chokes on one message).
+    HangUpOn(&'static str),
 }
 
 impl SmtpSink {
@@ -66,6 +69,10 @@ impl SmtpSink {
                             }
                             "RCPT" if rcpt_reply == Rcpt::Reject => b"550 5.1.1 No such user\r\n",
                             "RCPT" if rcpt_reply == Rcpt::Defer => b"451 4.3.0 Try again later\r\n",
+                            "RCPT" if matches!(rcpt_reply, Rcpt::HangUpOn(text) if line.contains(text)) =>
+                            {
+                                break;
+                            }
                             "RCPT" => {
                                 rcpt.push(
                                     line[line.find('<').unwrap_or(0)..]

@@ -235,8 +235,8 @@ async fn an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts(ba
                 report.mail_failed,
                 report.mail_retried
             ),
-            (0, 0, 1),
-            "one try per tick, then delivery pauses: {report:?}"
+            (0, 0, 2),
+            "a second try confirms the server is down, then delivery pauses: {report:?}"
         );
     }
     let outbox = app.store.outbox(Some(shop.org.org.id), 10).await.unwrap();
@@ -254,6 +254,27 @@ async fn an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts(ba
     let report = app.worker.tick().await.unwrap();
     assert_eq!(report.mail_delivered, 2, "{report:?}");
     assert_eq!(sink.received().len(), 2);
+}
+
+async fn a_mail_the_server_hangs_up_on_uses_up_its_attempts_while_the_others_go_through(
+    backend: Backend,
+) {
+    let sink = SmtpSink::start_at("127.0.0.1:0".parse().unwrap(), Rcpt::HangUpOn("choke")).await;
+    let mailer = Mailer::new(&sink.url(), "gifts@acme.example").unwrap();
+    let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
+    let shop = shop(&app, "Acme").await;
+    for email in ["choke@acme.com", "fine@acme.com"] {
+        let mut body = egift_body(shop.egift);
+        body["send"]["email"] = json!(email);
+        app.post("/api/v3/send", &shop.token, &body, None).await;
+    }
+    let report = app.worker.tick().await.unwrap();
+    assert_eq!(report.mail_delivered, 1, "{report:?}");
+    assert_eq!(sink.received().len(), 1);
+    let outbox = app.store.outbox(Some(shop.org.org.id), 10).await.unwrap();
+    let choked = outbox.iter().find(|m| m.to.contains("choke")).unwrap();
+    assert_eq!(choked.attempts, 1, "{choked:#?}");
+    assert!(choked.sent_at.is_none() && choked.failed_at.is_none());
 }
 
 async fn a_deferring_smtp_server_gets_the_mail_again_later(backend: Backend) {
@@ -313,5 +334,6 @@ backend_tests!(
     an_egift_the_mail_server_refuses_bounces_and_is_credited,
     an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts,
     a_deferring_smtp_server_gets_the_mail_again_later,
+    a_mail_the_server_hangs_up_on_uses_up_its_attempts_while_the_others_go_through,
     idempotency_keys_are_kept_a_day_and_then_forgotten,
 );
