@@ -110,8 +110,14 @@ async fn deadlines(
     request: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let request =
-        request.map(|b| axum::body::Body::new(body::DeadlineBody::new(b, limits.body_timeout)));
+    // A request without a body (most GETs) has nothing to wait for: no timer for it.
+    let request = request.map(|b| {
+        if http_body::Body::is_end_stream(&b) {
+            b
+        } else {
+            axum::body::Body::new(body::DeadlineBody::new(b, limits.body_timeout))
+        }
+    });
     match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => axum::response::IntoResponse::into_response(error::ApiError::TimedOut),

@@ -68,6 +68,11 @@ fn note_fault() {
     FAULT_AT.store(nanos + 1, Ordering::Release);
 }
 
+/// Whether this process has seen a storage fault at all.
+pub(super) fn faults_seen() -> bool {
+    FAULT_AT.load(Ordering::Acquire) != 0
+}
+
 /// Whether a connection opened `age` ago was open at this process's last storage fault.
 pub(super) fn lived_through_fault(age: Duration) -> bool {
     let at = FAULT_AT.load(Ordering::Acquire);

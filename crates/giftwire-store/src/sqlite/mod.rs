@@ -101,20 +101,30 @@ impl SqliteStore {
 }
 
 /// Whether a connection handed back to the pool may serve again: not left inside a failed
-/// transaction ([`crate::pool::reusable`]), open since the last storage fault of this process
-/// (a connection that saw the disk fill up or its files become read-only can keep refusing
-/// writes after the cause is gone), and able to write: SQLite opens a database it cannot write
-/// read-only, silently, for the connection's whole life. Connections closed here are replaced
-/// by fresh ones on demand, so the first request after the cause is gone succeeds. And not
-/// inside a transaction that SQLite still has open (sqlx counts only the ones it began).
+/// transaction ([`crate::pool::reusable`]), and open since the last storage fault of this
+/// process (a connection that saw the disk fill up or its files become read-only can keep
+/// refusing writes after the cause is gone). Once this process has seen a storage fault, also
+/// able to write (SQLite opens a database it cannot write read-only, silently, for the
+/// connection's whole life) and not inside a transaction SQLite still has open. Connections
+/// closed here are replaced by fresh ones on demand, so the first request after the cause is
+/// gone succeeds.
+///
+/// The common case costs no round trip to the connection's worker thread (sqlx pings it once
+/// more on its own after this): this runs on every request.
 async fn reusable(
     conn: &mut sqlx::SqliteConnection,
     age: std::time::Duration,
 ) -> Result<bool, sqlx::Error> {
-    // The ping runs whatever rollback sqlx's worker still has queued for this connection.
-    sqlx::Connection::ping(conn).await?;
+    if sqlx::Connection::is_in_transaction(conn) {
+        // A transaction dropped unfinished: the ping runs the rollback sqlx's worker has queued
+        // for it, and the count is looked at again.
+        sqlx::Connection::ping(conn).await?;
+    }
     if !crate::pool::reusable(conn) || errors::lived_through_fault(age) {
         return Ok(false);
+    }
+    if !errors::faults_seen() {
+        return Ok(true);
     }
     let mut handle = conn.lock_handle().await?;
     let raw = handle.as_raw_handle().as_ptr();
@@ -129,8 +139,8 @@ async fn reusable(
     if read_only != 0 {
         tracing::warn!("closing an SQLite connection that opened the database read-only");
     }
-    // A transaction begun by statement (the writer's groups) that is still open: closing the
-    // connection rolls it back.
+    // A transaction begun by statement that is still open (a group of the writer's cut short
+    // by a fault): closing the connection rolls it back.
     if autocommit == 0 {
         tracing::warn!("closing an SQLite connection left inside a transaction");
     }
