@@ -7,7 +7,6 @@ use std::sync::Arc;
 use giftwire_core::Store;
 
 mod flows;
-mod pool;
 mod postgres;
 mod records;
 mod rows;

@@ -19,11 +19,12 @@ fn transient(code: &str) -> bool {
         || code == "55P03" // lock not available
 }
 
-/// Whether an error says the server cannot be reached at all (rather than that one statement
-/// failed): what shuts the pool's [`Gate`](crate::pool::Gate).
+/// Whether an error of a connection attempt says the server cannot be reached at all (rather
+/// than that it refused this connection): what shuts the pool's [`Gate`](super::gate::Gate).
+/// A pool timeout is the gate's own question.
 pub(super) fn unreachable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         // Not 53300 (too many connections): the server is there, and the pool's own
         // connections may still serve.
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {

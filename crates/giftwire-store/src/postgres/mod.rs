@@ -18,11 +18,9 @@ use giftwire_core::{
 };
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
-use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::flows;
-use crate::pool::{Gate, GateConfig};
 use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
 use crate::rows::RowExt;
 use crate::{OpenError, StoreOptions};
@@ -30,18 +28,20 @@ use crate::{OpenError, StoreOptions};
 mod api;
 mod bulk;
 mod errors;
+mod gate;
 mod sends;
 mod sql;
 
 use errors::{db_err, on_unique};
+use gate::Gate;
 use sends::{load_send, org_exists, read_page_version};
 
 /// A [`Store`] on a PostgreSQL database, with an optional read replica for the API's listings.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: Gate<Postgres>,
+    pool: Gate,
     /// Where `list_sends`, `page_version` and `send` read: the replica's pool, or `pool`.
-    read_pool: Gate<Postgres>,
+    read_pool: Gate,
 }
 
 impl PgStore {
@@ -78,26 +78,16 @@ impl PgStore {
         url: &str,
         options: &StoreOptions,
         name: &'static str,
-    ) -> Result<Gate<Postgres>, sqlx::Error> {
+    ) -> Result<Gate, sqlx::Error> {
         let connect = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
             .min_connections(0)
-            .after_release(|conn, _| {
-                let reusable = crate::pool::reusable(conn);
-                Box::pin(async move { Ok(reusable) })
-            })
             .connect_with(connect.clone())
             .await?;
-        let config = GateConfig {
-            timeout: options.acquire_timeout,
-            name,
-            classify: db_err,
-            unreachable: errors::unreachable,
-        };
-        Ok(Gate::new(pool, connect, config))
+        Ok(Gate::new(pool, connect, options.acquire_timeout, name))
     }
 
     async fn tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {

@@ -101,7 +101,7 @@ impl SqliteStore {
 }
 
 /// Whether a connection handed back to the pool may serve again: not left inside a failed
-/// transaction ([`crate::pool::reusable`]), and open since the last storage fault of this
+/// transaction, and open since the last storage fault of this
 /// process (a connection that saw the disk fill up or its files become read-only can keep
 /// refusing writes after the cause is gone). Once this process has seen a storage fault, also
 /// able to write (SQLite opens a database it cannot write read-only, silently, for the
@@ -120,7 +120,14 @@ async fn reusable(
         // for it, and the count is looked at again.
         sqlx::Connection::ping(conn).await?;
     }
-    if !crate::pool::reusable(conn) || errors::lived_through_fault(age) {
+    if sqlx::Connection::is_in_transaction(conn) {
+        // A transaction whose COMMIT failed (disk full, read-only file) and that SQLite had
+        // already rolled back by itself: sqlx's own rollback failed, and it would refuse every
+        // later BEGIN on this connection.
+        tracing::warn!("closing an SQLite connection left inside a failed transaction");
+        return Ok(false);
+    }
+    if errors::lived_through_fault(age) {
         return Ok(false);
     }
     if !errors::faults_seen() {
