@@ -123,8 +123,7 @@ impl Inner {
 
         if turn.as_ref().is_some_and(|g| g.in_savepoint) {
             // The writer before died inside its savepoint: nothing of this group may commit.
-            let cause = StoreError::Internal("a writer of the group died half-way".into());
-            fail(turn.take(), Arc::new(cause));
+            fail(turn.take(), died_half_way());
         }
         // The first writer of a group needs no savepoint: should its work fail, the group holds
         // nothing else and is rolled back whole.
@@ -162,35 +161,29 @@ impl Inner {
             fail(turn.take(), cause.clone());
             return Err(done.err().unwrap_or_else(|| shared_err(&cause)));
         }
-        if first && done.is_err() {
-            // Rolled back whole: the group is over.
-            turn.take();
-        }
+        let queued = self.queued.load(Ordering::Acquire) > 0;
         let value = match done {
-            Ok(value) => value,
+            // Rolled back whole: the group is over.
+            Err(e) if first => {
+                turn.take();
+                return Err(e);
+            }
+            // This writer's statements are undone; the group (which holds the work of at least
+            // one writer before, waiting for its commit) goes on without them while more are
+            // queued to join it.
             Err(e) => {
-                // This writer's statements are undone; the group goes on without them, if
-                // writers of it wait for its commit (their fallback closes it in any case) and
-                // more are queued to join it.
-                let open_for_others = turn.as_ref().is_some_and(|g| !g.waiting.is_empty())
-                    && self.queued.load(Ordering::Acquire) > 0;
-                if !open_for_others {
-                    commit(turn.take()).await;
+                if !queued {
+                    // Its writers hear how it went; this one's answer is its own error.
+                    let _ = commit(turn.take()).await;
                 }
                 return Err(e);
             }
+            Ok(value) => value,
         };
         let group = turn.as_mut().expect("a group is open");
-        if self.queued.load(Ordering::Acquire) == 0 || group.waiting.len() + 1 >= MAX_GROUP {
-            let (tx, rx) = oneshot::channel();
-            group.waiting.push(tx);
-            commit(turn.take()).await;
-            drop(turn);
-            return match rx.await {
-                Ok(Ok(())) => Ok(value),
-                Ok(Err(e)) => Err(shared_err(&e)),
-                Err(_) => Err(unavailable("the group's commit was lost")),
-            };
+        if !queued || group.waiting.len() + 1 >= MAX_GROUP {
+            let outcome = commit(turn.take()).await;
+            return answer(value, outcome);
         }
         let (tx, mut rx) = oneshot::channel();
         group.waiting.push(tx);
@@ -199,20 +192,21 @@ impl Inner {
         // gave up waiting for its turn), this writer commits it itself.
         loop {
             match tokio::time::timeout(COMMIT_FALLBACK, &mut rx).await {
-                Ok(Ok(Ok(()))) => return Ok(value),
-                Ok(Ok(Err(e))) => return Err(shared_err(&e)),
-                Ok(Err(_)) => return Err(unavailable("the group's commit was lost")),
+                Ok(outcome) => {
+                    let outcome = outcome
+                        .unwrap_or_else(|_| Err(Arc::new(unavailable("the commit was lost"))));
+                    return answer(value, outcome);
+                }
                 Err(_) => {
                     let mut turn = self.turn.clone().lock_owned().await;
                     match turn.as_ref() {
-                        Some(g) if g.id == id && !g.in_savepoint => commit(turn.take()).await,
+                        // Committed here, the outcome reaches this writer through `rx` too.
+                        Some(g) if g.id == id && !g.in_savepoint => {
+                            let _ = commit(turn.take()).await;
+                        }
                         // Holding the turn, with a savepoint open: the writer that opened it
                         // died half-way (a panic), and the group cannot be committed.
-                        Some(g) if g.id == id => {
-                            let cause =
-                                StoreError::Internal("a writer of the group died half-way".into());
-                            fail(turn.take(), Arc::new(cause));
-                        }
+                        Some(g) if g.id == id => fail(turn.take(), died_half_way()),
                         _ => {}
                     }
                 }
@@ -221,9 +215,22 @@ impl Inner {
     }
 }
 
-/// Commits a group and tells its writers how it went.
-async fn commit(group: Option<Group>) {
-    let Some(mut group) = group else { return };
+/// A writer's answer once its group's commit is known.
+fn answer<T>(value: T, outcome: Outcome) -> Result<T, StoreError> {
+    outcome.map(|()| value).map_err(|cause| shared_err(&cause))
+}
+
+fn died_half_way() -> Arc<StoreError> {
+    Arc::new(StoreError::Internal(
+        "a writer of the group died half-way".into(),
+    ))
+}
+
+/// Commits a group, tells the writers waiting for it how it went, and returns that.
+async fn commit(group: Option<Group>) -> Outcome {
+    let Some(mut group) = group else {
+        return Ok(());
+    };
     let outcome = match exec(&mut group.conn, "COMMIT").await {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -235,6 +242,7 @@ async fn commit(group: Option<Group>) {
     for writer in group.waiting {
         let _ = writer.send(outcome.clone());
     }
+    outcome
 }
 
 /// Ends a group that cannot commit: its writers fail with `cause`, its connection is closed
