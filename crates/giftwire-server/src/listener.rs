@@ -55,8 +55,20 @@ const REFUSALS_AT_ONCE: usize = 64;
 /// How long a refused connection may take to send the request it is refused.
 const REFUSAL_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Decrements a counter when the connection it counts ends.
+/// One connection counted against a limit, until it ends.
 struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    /// Counts one more, unless `limit` are counted already.
+    fn take(counter: &Arc<AtomicUsize>, limit: usize) -> Option<Counted> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Counted(counter.clone()))
+    }
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {
@@ -103,12 +115,10 @@ where
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(stream);
-        if open.load(Ordering::Acquire) >= limits.max_connections {
-            if refusing.fetch_add(1, Ordering::AcqRel) >= REFUSALS_AT_ONCE {
-                refusing.fetch_sub(1, Ordering::AcqRel);
+        let Some(counted) = Counted::take(&open, limits.max_connections) else {
+            let Some(counted) = Counted::take(&refusing, REFUSALS_AT_ONCE) else {
                 continue;
-            }
-            let counted = Counted(refusing.clone());
+            };
             let refused = refusal.serve_connection(
                 io,
                 hyper::service::service_fn(|_| async {
@@ -120,9 +130,7 @@ where
                 let _ = refused.await;
             });
             continue;
-        }
-        open.fetch_add(1, Ordering::AcqRel);
-        let counted = Counted(open.clone());
+        };
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(Body::new);
