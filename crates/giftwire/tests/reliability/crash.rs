@@ -72,8 +72,7 @@ async fn sigkill_under_load_loses_no_acknowledged_send(backend: Backend) {
             next.clone(),
         ));
         tokio::time::sleep(Duration::from_millis(400 + 300 * round)).await;
-        let pid = server.pid;
-        assert!(crate::harness::sh("kill", &["-KILL", &pid.to_string()]));
+        server.signal("KILL");
         let seen = load.await.unwrap();
         drop(server);
         assert!(seen.acknowledged.len() > 20, "round {round}: {seen:?}");

@@ -1,9 +1,6 @@
 //! The real `giftwire` binary as a child process: admin commands, a server on a free port with
 //! its log, and the HTTP requests the suite makes of it.
 
-// Each test uses the part of the harness it needs.
-#![allow(dead_code)]
-
 use std::io::BufRead as _;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -181,15 +178,10 @@ impl Server {
         }
     }
 
-    /// SIGTERM, then waits for the process to end.
-    pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("the server runs");
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        child.wait().unwrap()
+    /// Sends a signal (`TERM`, `KILL`) to the process and goes on at once: the clients may
+    /// still hold the server.
+    pub fn signal(&self, name: &str) {
+        assert!(sh("kill", &[&format!("-{name}"), &self.pid.to_string()]));
     }
 
     /// Waits up to `limit` for the process to end by itself.
@@ -234,12 +226,25 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Asserts the contract's 503: the error shape and `Retry-After`.
+    /// Asserts the contract's 503 (CONTRACT.md §1, §2): the error shape as JSON, `Retry-After`,
+    /// and nothing internal in the message.
     pub fn assert_unavailable(&self) {
         assert_eq!(self.status, 503, "{self:?}");
+        assert_eq!(
+            self.headers["content-type"], "application/json; charset=utf-8",
+            "{self:?}"
+        );
         assert_eq!(self.body["success"], false, "{self:?}");
-        assert!(self.body["message"].is_string(), "{self:?}");
-        assert!(self.headers.contains_key("retry-after"), "{self:?}");
+        let message = self.body["message"]
+            .as_str()
+            .expect("a message")
+            .to_lowercase();
+        for internal in [
+            "sqlite", "postgres", "sql", "code:", "database", "pool", "i/o",
+        ] {
+            assert!(!message.contains(internal), "{internal:?} in {message:?}");
+        }
+        assert_eq!(self.headers["retry-after"], "1", "{self:?}");
     }
 }
 

@@ -104,6 +104,16 @@ async fn a_body_trickled_a_byte_at_a_time_is_a_408_at_the_body_timeout_and_creat
     assert!(sent < body.len(), "{answer}");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
+        answer
+            .to_lowercase()
+            .contains("content-type: application/json; charset=utf-8"),
+        "{answer}"
+    );
+    assert!(
+        answer.to_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(
         answer.contains(r#"{"success":false,"message":"The request body did not arrive in time"}"#),
         "{answer}"
     );
@@ -173,6 +183,12 @@ async fn connections_beyond_the_cap_get_a_503_and_the_cap_frees_up_when_they_clo
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = one_request(&host, &fixture.token).await;
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(
+        refused
+            .to_lowercase()
+            .contains("content-type: application/json; charset=utf-8"),
+        "{refused}"
+    );
     assert!(
         refused.to_lowercase().contains("retry-after: 1"),
         "{refused}"

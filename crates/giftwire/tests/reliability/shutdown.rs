@@ -11,39 +11,36 @@ use crate::db::{Backend, TestDb};
 use crate::harness::{Fixture, Server, all_sends, create, get};
 
 /// Another connection holding what creations need: SQLite's write lock, or PostgreSQL's row of
-/// the organization (each creation locks it to number its send).
-async fn hold_writes(
-    backend: Backend,
-    url: &str,
-) -> Box<dyn FnOnce() -> tokio::task::JoinHandle<()>> {
-    use sqlx::Connection as _;
+/// the organization (each creation locks it to number its send). Released when the returned
+/// function's task ends.
+async fn hold_writes(backend: Backend, url: &str) -> impl FnOnce() -> tokio::task::JoinHandle<()> {
     match backend {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-            sqlx::query("BEGIN IMMEDIATE")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            Box::new(move || {
-                tokio::spawn(async move {
-                    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
-                })
-            })
-        }
+        Backend::Sqlite => hold::<sqlx::SqliteConnection>(url, &["BEGIN IMMEDIATE"]).await,
         Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
-            sqlx::query("SELECT id FROM organizations FOR UPDATE")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            Box::new(move || {
-                tokio::spawn(async move {
-                    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
-                })
-            })
+            let lock = ["BEGIN", "SELECT id FROM organizations FOR UPDATE"];
+            hold::<sqlx::PgConnection>(url, &lock).await
         }
     }
+}
+
+/// Runs `statements` on a connection of its own; the returned function rolls them back.
+async fn hold<C>(
+    url: &str,
+    statements: &[&'static str],
+) -> Box<dyn FnOnce() -> tokio::task::JoinHandle<()>>
+where
+    C: sqlx::Connection + 'static,
+    for<'e> &'e mut C: sqlx::Executor<'e, Database = C::Database>,
+{
+    let mut conn = C::connect(url).await.unwrap();
+    for statement in statements {
+        sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
+    }
+    Box::new(move || {
+        tokio::spawn(async move {
+            sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+        })
+    })
 }
 
 #[derive(Debug)]
@@ -99,10 +96,7 @@ async fn sigterm_under_load_answers_every_accepted_request(backend: Backend) {
     let release = hold_writes(backend, &db.url).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let terminated = Instant::now();
-    assert!(crate::harness::sh(
-        "kill",
-        &["-TERM", &server.pid.to_string()]
-    ));
+    server.signal("TERM");
     tokio::time::sleep(Duration::from_millis(300)).await;
     release().await.unwrap();
     let mut outcomes = Vec::new();
