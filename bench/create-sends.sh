@@ -6,30 +6,19 @@
 #   bench/create-sends.sh            (env: DATABASE_URL to measure another database once,
 #                                     MODES="full normal", PORT, DURATION)
 set -euo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR=$(mktemp -d /tmp/giftwire-create-XXXX)
 PORT=${PORT:-8445}
 DURATION=${DURATION:-10s}
 MODES=${MODES:-full normal}
-BIN=$REPO/target/release/giftwire
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-(cd "$REPO" && cargo build --release --quiet)
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 
 measure() { # label, database URL, serve arguments...
   local label=$1 url=$2; shift 2
-  local org user touch token
-  org=$("$BIN" --database "$url" org create --name "Create bench" --time-zone UTC | json id)
-  user=$("$BIN" --database "$url" user create --org "$org" --name Bench --email "bench-$$-$label@create.example" | json id)
-  touch=$("$BIN" --database "$url" touch create --org "$org" --name "eGift" --type "eGifts USA" \
-    --subtype "eGift Cards USA" --currency USD --price 25 | json id)
-  token=$("$BIN" --database "$url" token create --user "$user" --scopes "public write" | json access_token)
-
-  RUST_LOG=warn "$BIN" --database "$url" "$@" serve --listen "127.0.0.1:$PORT" --rate-limit 0 &
-  PID=$!
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  egift_fixture "$url" "$label"
+  local touch=$TOUCH token=$TOKEN
+  serve "$url" "$PORT" /dev/null "$@"
 
   cat >"$DIR/post.lua" <<LUA
 wrk.method = "POST"

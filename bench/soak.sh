@@ -6,30 +6,23 @@
 #   bench/soak.sh                    (env: BACKENDS="sqlite postgres", DURATION=300s, PORT)
 # PostgreSQL comes from .ci/postgres.sh (installed and started when missing).
 set -euo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR=$(mktemp -d /tmp/giftwire-soak-XXXX)
 PORT=${PORT:-8446}
 DURATION=${DURATION:-300s}
 BACKENDS=${BACKENDS:-sqlite postgres}
-BIN=$REPO/target/release/giftwire
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-(cd "$REPO" && cargo build --release --quiet)
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 status=0
 
 soak() { # backend, database URL
-  local backend=$1 url=$2 org user touch token
+  local backend=$1 url=$2
+  local org
   org=$("$BIN" --database "$url" org create --name "Soak" --time-zone America/New_York | json id)
   "$BIN" --database "$url" seed --org "$org" --sends 20000 >/dev/null
-  user=$("$BIN" --database "$url" user create --org "$org" --name Soak --email "soak-$$@soak.example" | json id)
-  touch=$("$BIN" --database "$url" touch create --org "$org" --name "eGift" --type "eGifts USA" \
-    --subtype "eGift Cards USA" --currency USD --price 25 | json id)
-  token=$("$BIN" --database "$url" token create --user "$user" --scopes "public write" | json access_token)
-  RUST_LOG=warn "$BIN" --database "$url" serve --listen "127.0.0.1:$PORT" --rate-limit 0 2>"$DIR/$backend.log" &
-  PID=$!
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  egift_fixture "$url" "soak-$backend" "$org"
+  local touch=$TOUCH token=$TOKEN
+  serve "$url" "$PORT" "$DIR/$backend.log"
   cat >"$DIR/mixed.lua" <<LUA
 local n = 0
 local headers = { ["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json" }
