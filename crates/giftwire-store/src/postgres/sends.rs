@@ -1,15 +1,25 @@
-//! The SQL of sends on PostgreSQL, shared by the store's operations: reading a send with its history,
+//! Sends on PostgreSQL, the [`SendStore`] and the SQL its operations share: reading a send with its history,
 //! its delivery and its page's version, and creating one at the end of its organization.
 
-use giftwire_core::store::{NewSend, PageVersion, SendRecord};
-use giftwire_core::{
-    Deadline, Delivery, Money, OrgId, PageRequest, SendId, StoreError, TouchId, UserId,
+use async_trait::async_trait;
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::store::{
+    BulkLoaded, Created, IdempotencyClaim, NewSend, PageVersion, RecipientSend, SeedSend,
+    SendOrder, SendPage, SendRecord, SendStore,
 };
+use giftwire_core::{
+    Address, Deadline, Delivery, Money, OrgId, OrgTimeZone, PageRequest, SendId, StoreError,
+    TouchId, TrackingCode, UserId,
+};
+use jiff::Timestamp;
 use sqlx::postgres::PgConnection;
 
 use super::errors::db_err;
+use super::{PgStore, bulk};
+use crate::flows;
 use crate::records;
 use crate::rows::RowExt;
+use crate::rows::corrupt;
 
 /// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
 /// team. Extended with a `WHERE` clause.
@@ -311,4 +321,127 @@ pub(super) async fn load_page(
             Ok(send)
         })
         .collect()
+}
+
+#[async_trait]
+impl SendStore for PgStore {
+    async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
+        let mut tx = self.tx().await?;
+        let id = insert_send(&mut tx, org, &new).await?;
+        let send = load_send(&mut tx, org, id, false).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(send)
+    }
+
+    async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
+        let mut conn = self.read_pool.acquire().await?;
+        load_send(&mut conn, org, id, false).await
+    }
+
+    async fn send_org_system_wide(&self, id: SendId) -> Result<OrgId, StoreError> {
+        let row = sqlx::query("SELECT org_id FROM sends WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(&mut *self.pool.acquire().await?)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound("Send"))?;
+        Ok(OrgId::new(row.int(0)?))
+    }
+
+    async fn change_status(
+        &self,
+        org: OrgId,
+        id: SendId,
+        change: StatusChange,
+    ) -> Result<SendRecord, StoreError> {
+        let mut tx = self.tx().await?;
+        let send = flows::change_status(&mut *tx, org, id, change).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(send)
+    }
+
+    /// Two statements, no transaction: the page's version, then its sends with their histories
+    /// (aggregated per send), bounded by the version's total so that the two always agree on
+    /// which sends the page holds. The sends' statuses are as fresh as the second statement.
+    async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
+        let mut conn = self.read_pool.acquire().await?;
+        let version = read_page_version(&mut conn, org, page).await?;
+        let (first, count) = version.range(page);
+        let sends = if count > 0 {
+            load_page(&mut conn, org, first, first + count).await?
+        } else {
+            Vec::new()
+        };
+        Ok(SendPage { version, sends })
+    }
+
+    async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError> {
+        let mut conn = self.read_pool.acquire().await?;
+        read_page_version(&mut conn, org, page).await
+    }
+
+    async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError> {
+        let mut tx = self.tx().await?;
+        let loaded = bulk::insert(&mut tx, org, &sends).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(loaded)
+    }
+
+    async fn create_api_sends(
+        &self,
+        org: OrgId,
+        orders: Vec<SendOrder>,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
+        let mut tx = self.tx().await?;
+        let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(created)
+    }
+
+    async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        recipient_send(&mut conn, code).await
+    }
+
+    async fn confirm_address(
+        &self,
+        org: OrgId,
+        id: SendId,
+        address: Address,
+        at: Timestamp,
+    ) -> Result<SendRecord, StoreError> {
+        let mut tx = self.tx().await?;
+        let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(send)
+    }
+}
+
+async fn recipient_send(
+    conn: &mut PgConnection,
+    code: &TrackingCode,
+) -> Result<RecipientSend, StoreError> {
+    let row = sqlx::query(
+        "SELECT d.org_id, d.send_id, o.name, o.time_zone FROM send_deliveries d \
+         JOIN organizations o ON o.id = d.org_id WHERE d.tracking_code = $1",
+    )
+    .bind(code.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Send"))?;
+    let org = OrgId::new(row.int(0)?);
+    let id = SendId::new(row.int(1)?);
+    let send = load_send(conn, org, id, false).await?;
+    let delivery = load_delivery(conn, org, id)
+        .await?
+        .ok_or(StoreError::NotFound("Send"))?;
+    Ok(RecipientSend {
+        org_id: org,
+        org_name: row.text(2)?,
+        time_zone: OrgTimeZone::parse(&row.text(3)?).map_err(corrupt)?,
+        send,
+        delivery,
+    })
 }

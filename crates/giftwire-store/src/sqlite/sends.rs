@@ -1,15 +1,25 @@
-//! The SQL of sends on SQLite, shared by the store's operations: reading a send with its history,
+//! Sends on SQLite, the [`SendStore`] and the SQL its operations share: reading a send with its history,
 //! its delivery and its page's version, and creating one at the end of its organization.
 
-use giftwire_core::store::{NewSend, PageVersion, SendRecord};
-use giftwire_core::{
-    Deadline, Delivery, Money, OrgId, PageRequest, SendId, StoreError, TouchId, UserId,
+use async_trait::async_trait;
+use giftwire_core::lifecycle::StatusChange;
+use giftwire_core::store::{
+    BulkLoaded, Created, IdempotencyClaim, NewSend, PageVersion, RecipientSend, SeedSend,
+    SendOrder, SendPage, SendRecord, SendStore,
 };
+use giftwire_core::{
+    Address, Deadline, Delivery, Money, OrgId, OrgTimeZone, PageRequest, SendId, StoreError,
+    TouchId, TrackingCode, UserId,
+};
+use jiff::Timestamp;
 use sqlx::sqlite::SqliteConnection;
 
 use super::errors::db_err;
+use super::{SqliteStore, bulk};
+use crate::flows;
 use crate::records;
 use crate::rows::RowExt;
+use crate::rows::corrupt;
 
 /// The columns of a listed send (see [`records::send`]), joined with its touch, sender and
 /// team. Extended with a `WHERE` clause.
@@ -25,7 +35,6 @@ macro_rules! send_select {
          LEFT JOIN teams tm ON tm.org_id = u.org_id AND tm.id = u.team_id "
     };
 }
-pub(super) use send_select;
 
 pub(super) async fn org_exists(conn: &mut SqliteConnection, org: OrgId) -> Result<(), StoreError> {
     sqlx::query("SELECT 1 FROM organizations WHERE id = ?1")
@@ -240,4 +249,163 @@ pub(super) async fn expiry_days(
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("Organization"))?;
     Ok(row.int(0)? as u32)
+}
+
+#[async_trait]
+impl SendStore for SqliteStore {
+    async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let id = insert_send(tx, org, &new).await?;
+                    let send = load_send(tx, org, id).await?;
+                    Ok(send)
+                })
+            })
+            .await
+    }
+
+    async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let send = load_send(&mut tx, org, id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(send)
+    }
+
+    async fn send_org_system_wide(&self, id: SendId) -> Result<OrgId, StoreError> {
+        let row = sqlx::query("SELECT org_id FROM sends WHERE id = ?1")
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound("Send"))?;
+        Ok(OrgId::new(row.int(0)?))
+    }
+
+    async fn change_status(
+        &self,
+        org: OrgId,
+        id: SendId,
+        change: StatusChange,
+    ) -> Result<SendRecord, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let send = flows::change_status(&mut *tx, org, id, change).await?;
+                    Ok(send)
+                })
+            })
+            .await
+    }
+
+    /// On one connection, no transaction: the page's version, then the page bounded by the
+    /// version's total (so the two agree on which sends it holds), then their histories.
+    async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let version = read_page_version(&mut conn, org, page).await?;
+        let (first, count) = version.range(page);
+        let mut sends = Vec::new();
+        if count > 0 {
+            let rows = sqlx::query(concat!(
+                send_select!(),
+                "WHERE s.org_id = ?1 AND s.org_seq > ?2 AND s.org_seq <= ?3 ORDER BY s.org_seq"
+            ))
+            .bind(org.get())
+            .bind(first as i64)
+            .bind((first + count) as i64)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            sends = rows
+                .iter()
+                .map(records::send)
+                .collect::<Result<Vec<_>, _>>()?;
+            attach_histories(&mut conn, org, &mut sends).await?;
+        }
+        Ok(SendPage { version, sends })
+    }
+
+    async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        read_page_version(&mut conn, org, page).await
+    }
+
+    async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let loaded = bulk::insert(tx, org, &sends).await?;
+                    Ok(loaded)
+                })
+            })
+            .await
+    }
+
+    async fn create_api_sends(
+        &self,
+        org: OrgId,
+        orders: Vec<SendOrder>,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let created = flows::create_api_sends(&mut *tx, org, orders, claim).await?;
+                    Ok(created)
+                })
+            })
+            .await
+    }
+
+    async fn recipient_send(&self, code: &TrackingCode) -> Result<RecipientSend, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let found = recipient_send(&mut tx, code).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(found)
+    }
+
+    async fn confirm_address(
+        &self,
+        org: OrgId,
+        id: SendId,
+        address: Address,
+        at: Timestamp,
+    ) -> Result<SendRecord, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let send = flows::confirm_address(&mut *tx, org, id, &address, at).await?;
+                    Ok(send)
+                })
+            })
+            .await
+    }
+}
+
+async fn recipient_send(
+    conn: &mut SqliteConnection,
+    code: &TrackingCode,
+) -> Result<RecipientSend, StoreError> {
+    let row = sqlx::query(
+        "SELECT d.org_id, d.send_id, o.name, o.time_zone FROM send_deliveries d \
+         JOIN organizations o ON o.id = d.org_id WHERE d.tracking_code = ?1",
+    )
+    .bind(code.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Send"))?;
+    let org = OrgId::new(row.int(0)?);
+    let id = SendId::new(row.int(1)?);
+    let send = load_send(conn, org, id).await?;
+    let delivery = load_delivery(conn, org, id)
+        .await?
+        .ok_or(StoreError::NotFound("Send"))?;
+    Ok(RecipientSend {
+        org_id: org,
+        org_name: row.text(2)?,
+        time_zone: OrgTimeZone::parse(&row.text(3)?).map_err(corrupt)?,
+        send,
+        delivery,
+    })
 }

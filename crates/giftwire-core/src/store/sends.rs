@@ -1,141 +1,18 @@
-//! The `Store` trait: every read and write of the service, one method per operation, each its
-//! own transaction. Tenant-scoped methods take an [`OrgId`] first; the few that are not (admin
-//! lookups by a global id, token authentication) say so in their names and docs.
-//!
-//! Row types here are the domain's view of the data, separate from the wire types of
-//! `giftwire-api`.
+//! Sends: their creation (with everything it causes), their pages, their status changes, and
+//! what the recipient pages of a tracking code read and do.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use jiff::civil::Date;
 
-use crate::catalog::{DeliveryType, Role, SendType, Subtype};
-use crate::delivery::{Address, Deadline, Delivery, MailKind, NewMail, ShipTo, TrackingCode};
+use crate::catalog::{SendType, Subtype};
+use crate::delivery::{Address, Delivery, NewMail, TrackingCode};
 use crate::error::StoreError;
-use crate::ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};
+use crate::ids::{OrgId, SendId, TeamId, TouchId, UserId};
 use crate::lifecycle::{StatusChange, StatusEntry, current_status};
 use crate::money::{Currency, Money};
 use crate::page::PageRequest;
 use crate::status::SendStatus;
-use crate::text::{Email, Name};
 use crate::time::OrgTimeZone;
-use crate::token::{Scopes, TokenHash};
-
-#[derive(Debug, Clone)]
-pub struct NewOrg {
-    pub name: Name,
-    pub time_zone: OrgTimeZone,
-    /// Days after which an unredeemed eGift expires (90 by default).
-    pub egift_expiry_days: u32,
-}
-
-impl NewOrg {
-    pub const DEFAULT_EGIFT_EXPIRY_DAYS: u32 = 90;
-}
-
-#[derive(Debug, Clone)]
-pub struct Org {
-    pub id: OrgId,
-    pub name: String,
-    pub time_zone: OrgTimeZone,
-    /// Sends ever created in the organization (they are never deleted).
-    pub send_count: u64,
-    pub egift_expiry_days: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Team {
-    pub id: TeamId,
-    pub org_id: OrgId,
-    pub name: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub name: Name,
-    pub email: Email,
-    pub team: Option<TeamId>,
-    pub role: Role,
-}
-
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: UserId,
-    pub org_id: OrgId,
-    pub team_id: Option<TeamId>,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewTouch {
-    pub name: Name,
-    pub send_type: SendType,
-    pub subtype: Subtype,
-    pub currency: Currency,
-    pub price: Money,
-    pub delivery_type: DeliveryType,
-    pub starts_on: Option<Date>,
-    pub ends_on: Option<Date>,
-    pub active: bool,
-    pub ship_to: ShipTo,
-}
-
-#[derive(Debug, Clone)]
-pub struct Touch {
-    pub id: TouchId,
-    pub org_id: OrgId,
-    pub name: String,
-    pub send_type: SendType,
-    pub subtype: Subtype,
-    pub currency: Currency,
-    pub price: Money,
-    pub delivery_type: DeliveryType,
-    pub starts_on: Option<Date>,
-    pub ends_on: Option<Date>,
-    pub active: bool,
-    pub ship_to: ShipTo,
-}
-
-impl Touch {
-    /// Whether a send can be made from this touch on `day` (the organization's local date).
-    pub fn open_on(&self, day: Date) -> bool {
-        self.active
-            && self.starts_on.is_none_or(|start| start <= day)
-            && self.ends_on.is_none_or(|end| day <= end)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewToken {
-    pub user: UserId,
-    pub hash: TokenHash,
-    pub scopes: Scopes,
-    pub expires_at: Option<Timestamp>,
-}
-
-/// A stored token, never the token itself.
-#[derive(Debug, Clone)]
-pub struct TokenInfo {
-    pub id: TokenId,
-    pub user_id: UserId,
-    pub org_id: OrgId,
-    pub scopes: Scopes,
-    pub expires_at: Option<Timestamp>,
-}
-
-/// Who a valid token speaks for: the result of authentication.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub token_id: TokenId,
-    pub user_id: UserId,
-    pub org_id: OrgId,
-    pub time_zone: OrgTimeZone,
-    pub scopes: Scopes,
-    /// When the token stops working, if ever.
-    pub expires_at: Option<Timestamp>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
@@ -296,24 +173,6 @@ pub struct RecipientSend {
     pub delivery: Delivery,
 }
 
-/// A mail of the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
-    pub id: i64,
-    pub org_id: OrgId,
-    pub send_id: Option<SendId>,
-    pub kind: MailKind,
-    pub to: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: Option<String>,
-    pub created_at: Timestamp,
-    pub attempts: u32,
-    pub sent_at: Option<Timestamp>,
-    pub failed_at: Option<Timestamp>,
-    pub last_error: Option<String>,
-}
-
 /// Counts of what a bulk load wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BulkLoaded {
@@ -322,36 +181,7 @@ pub struct BulkLoaded {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Organizations, teams, users, touches.
-    async fn create_org(&self, new: NewOrg) -> Result<Org, StoreError>;
-    async fn org(&self, org: OrgId) -> Result<Org, StoreError>;
-    /// Every organization, by id. System-wide: for operators (the demo finds its own with it).
-    async fn all_orgs(&self) -> Result<Vec<Org>, StoreError>;
-    async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError>;
-    async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError>;
-    /// Fails with `NotFound("Team")` when the team is not the organization's, and with
-    /// `Conflict` when the organization already has a user with that email (case-insensitive).
-    async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError>;
-    async fn users(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
-    /// A user by id alone. System-wide: for admin commands that are given a user id.
-    async fn user_system_wide(&self, user: UserId) -> Result<User, StoreError>;
-    async fn create_touch(&self, org: OrgId, new: NewTouch) -> Result<Touch, StoreError>;
-    async fn touches(&self, org: OrgId) -> Result<Vec<Touch>, StoreError>;
-
-    // Tokens.
-    async fn create_token(&self, new: NewToken) -> Result<TokenInfo, StoreError>;
-    /// Marks a token revoked. System-wide by hash: whoever holds the token may revoke it.
-    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<(), StoreError>;
-    /// The principal of a token that exists, is not revoked and has not expired at `now`.
-    /// System-wide by nature: this is how a request finds its organization.
-    async fn authenticate(
-        &self,
-        hash: TokenHash,
-        now: Timestamp,
-    ) -> Result<Option<Principal>, StoreError>;
-
-    // Sends.
+pub trait SendStore: Send + Sync + 'static {
     /// Creates a pending send. The touch and the sender must both be the organization's.
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError>;
     async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError>;
@@ -369,13 +199,10 @@ pub trait Store: Send + Sync + 'static {
     /// depend on how deep the page is nor on how many sends the organization has.
     async fn list_sends(&self, org: OrgId, page: PageRequest) -> Result<SendPage, StoreError>;
     /// The version of a page alone: one indexed read of the page's range, cheaper than
-    /// [`Store::list_sends`]. Callers that cached a page at this version may serve it again.
+    /// [`SendStore::list_sends`]. Callers that cached a page at this version may serve it again.
     async fn page_version(&self, org: OrgId, page: PageRequest) -> Result<PageVersion, StoreError>;
     /// Loads many sends with their histories in one transaction (seeding).
     async fn bulk_load(&self, org: OrgId, sends: Vec<SeedSend>) -> Result<BulkLoaded, StoreError>;
-
-    // Sends over HTTP.
-    async fn touch(&self, org: OrgId, id: TouchId) -> Result<Touch, StoreError>;
     /// Creates sends with their deliveries, initial statuses, mail and deadlines, in one
     /// transaction. With a claim, a key already used with the same request hash answers the sends
     /// it created (`replayed`) and creates nothing; with another hash it is a `Conflict`.
@@ -396,32 +223,4 @@ pub trait Store: Send + Sync + 'static {
         address: Address,
         at: Timestamp,
     ) -> Result<SendRecord, StoreError>;
-
-    // Time-driven changes (system-wide: the worker serves every organization).
-    async fn due_deadlines(&self, now: Timestamp, limit: u32) -> Result<Vec<Deadline>, StoreError>;
-    /// Applies a due deadline through the lifecycle and deletes it, in one transaction; a
-    /// deadline that no longer applies is deleted without a change (`None`).
-    async fn apply_deadline(
-        &self,
-        deadline: &Deadline,
-        now: Timestamp,
-    ) -> Result<Option<SendRecord>, StoreError>;
-    /// Forgets idempotency keys created before `before`.
-    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64, StoreError>;
-
-    // The outbox.
-    /// Mail not yet delivered whose next attempt is due (system-wide).
-    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>, StoreError>;
-    async fn mail_delivered(&self, org: OrgId, id: i64, at: Timestamp) -> Result<(), StoreError>;
-    /// Records a failed attempt; `retry_at` schedules another, `None` gives up.
-    async fn mail_failed(
-        &self,
-        org: OrgId,
-        id: i64,
-        at: Timestamp,
-        error: &str,
-        retry_at: Option<Timestamp>,
-    ) -> Result<(), StoreError>;
-    /// The outbox, newest first; one organization's or everyone's.
-    async fn outbox(&self, org: Option<OrgId>, limit: u32) -> Result<Vec<Mail>, StoreError>;
 }

@@ -1,0 +1,117 @@
+//! Organizations, their teams, users and touches (campaigns): the catalog sends are made from.
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+
+use crate::catalog::{DeliveryType, Role, SendType, Subtype};
+use crate::delivery::ShipTo;
+use crate::error::StoreError;
+use crate::ids::{OrgId, TeamId, TouchId, UserId};
+use crate::money::{Currency, Money};
+use crate::text::{Email, Name};
+use crate::time::OrgTimeZone;
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub name: Name,
+    pub time_zone: OrgTimeZone,
+    /// Days after which an unredeemed eGift expires (90 by default).
+    pub egift_expiry_days: u32,
+}
+
+impl NewOrg {
+    pub const DEFAULT_EGIFT_EXPIRY_DAYS: u32 = 90;
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub time_zone: OrgTimeZone,
+    /// Sends ever created in the organization (they are never deleted).
+    pub send_count: u64,
+    pub egift_expiry_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub id: TeamId,
+    pub org_id: OrgId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: Name,
+    pub email: Email,
+    pub team: Option<TeamId>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub team_id: Option<TeamId>,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTouch {
+    pub name: Name,
+    pub send_type: SendType,
+    pub subtype: Subtype,
+    pub currency: Currency,
+    pub price: Money,
+    pub delivery_type: DeliveryType,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub active: bool,
+    pub ship_to: ShipTo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Touch {
+    pub id: TouchId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub send_type: SendType,
+    pub subtype: Subtype,
+    pub currency: Currency,
+    pub price: Money,
+    pub delivery_type: DeliveryType,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub active: bool,
+    pub ship_to: ShipTo,
+}
+
+impl Touch {
+    /// Whether a send can be made from this touch on `day` (the organization's local date).
+    pub fn open_on(&self, day: Date) -> bool {
+        self.active
+            && self.starts_on.is_none_or(|start| start <= day)
+            && self.ends_on.is_none_or(|end| day <= end)
+    }
+}
+
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    async fn create_org(&self, new: NewOrg) -> Result<Org, StoreError>;
+    async fn org(&self, org: OrgId) -> Result<Org, StoreError>;
+    /// Every organization, by id. System-wide: for operators (the demo finds its own with it).
+    async fn all_orgs(&self) -> Result<Vec<Org>, StoreError>;
+    async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError>;
+    async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError>;
+    /// Fails with `NotFound("Team")` when the team is not the organization's, and with
+    /// `Conflict` when the organization already has a user with that email (case-insensitive).
+    async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError>;
+    async fn users(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
+    /// A user by id alone. System-wide: for admin commands that are given a user id.
+    async fn user_system_wide(&self, user: UserId) -> Result<User, StoreError>;
+    async fn create_touch(&self, org: OrgId, new: NewTouch) -> Result<Touch, StoreError>;
+    async fn touches(&self, org: OrgId) -> Result<Vec<Touch>, StoreError>;
+    async fn touch(&self, org: OrgId, id: TouchId) -> Result<Touch, StoreError>;
+}

@@ -1,0 +1,43 @@
+//! The store: every read and write of the service, one method per operation, each its own
+//! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
+//! [`DeadlineStore`], [`OutboxStore`]). [`Store`] is all of them, implemented for every type
+//! that implements each; it is what the server holds. Tenant-scoped methods take an
+//! [`OrgId`](crate::OrgId) first; the few that are not (admin lookups by a global id, token
+//! authentication, the worker's) say so in their names and docs.
+//!
+//! Row types here are the domain's view of the data, separate from the wire types of
+//! `giftwire-api`.
+
+mod deadlines;
+mod directory;
+mod outbox;
+mod sends;
+mod tokens;
+
+pub use deadlines::DeadlineStore;
+pub use directory::{DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, User};
+pub use outbox::{Mail, OutboxStore};
+pub use sends::{
+    BulkLoaded, Created, CreatedSend, IdempotencyClaim, NewSend, PageVersion, Recipient,
+    RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, SendStore, SenderRef, TouchRef,
+};
+pub use tokens::{NewToken, Principal, TokenInfo, TokenStore};
+
+/// A whole store: every resource's trait. Implemented for every type that implements them all,
+/// so a backend implements each trait (one file each) and never this one.
+pub trait Store:
+    DirectoryStore + TokenStore + SendStore + DeadlineStore + OutboxStore + Send + Sync + 'static
+{
+}
+
+impl<T> Store for T where
+    T: DirectoryStore
+        + TokenStore
+        + SendStore
+        + DeadlineStore
+        + OutboxStore
+        + Send
+        + Sync
+        + 'static
+{
+}
