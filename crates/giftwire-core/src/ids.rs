@@ -52,3 +52,12 @@ id_type!(
     /// An API token (never the token itself).
     TokenId
 );
+id_type!(
+    /// An OAuth application (client) of an organization; its public name is its `client_id`.
+    AppId
+);
+id_type!(
+    /// An OAuth authorization code (never the code itself). Every token obtained from a code,
+    /// and from its refreshes, remembers it: they are one family, revoked together.
+    CodeId
+);

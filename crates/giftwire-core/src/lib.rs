@@ -28,7 +28,7 @@ pub use delivery::{
 };
 pub use error::{InvalidValue, StoreError, Unreachable};
 pub use gid::SendGid;
-pub use ids::{OrgId, SendId, TeamId, TokenId, TouchId, UserId};
+pub use ids::{AppId, CodeId, OrgId, SendId, TeamId, TokenId, TouchId, UserId};
 pub use lifecycle::{LifecycleError, Transition};
 pub use money::{Currency, Money};
 pub use page::{PageParamError, PageRequest};

@@ -31,6 +31,19 @@ impl Scopes {
         self.0 & Self::bit(scope) != 0
     }
 
+    /// Whether every scope of `self` is one of `other`'s.
+    pub fn within(self, other: Scopes) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// Each scope, in the fixed order.
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL
+            .iter()
+            .copied()
+            .filter(move |s| self.contains(*s))
+    }
+
     pub fn with(self, scope: Scope) -> Scopes {
         Scopes(self.0 | Self::bit(scope))
     }
@@ -127,6 +140,8 @@ mod tests {
         assert_eq!(s.to_string(), "public write");
         assert!(Scopes::parse("public admin").is_err());
         assert!(Scopes::parse("  ").is_err());
+        let public = Scopes::parse("public").unwrap();
+        assert!(public.within(s) && !s.within(public) && s.within(s));
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
-    Mail, NewUser, Org, Principal, Recipient, SendRecord, SenderRef, Team, Touch, TouchRef, User,
+    App, Code, Mail, NewUser, Org, Principal, Recipient, RefreshGrant, SendRecord, SenderRef, Team,
+    Touch, TouchRef, User,
 };
 use giftwire_core::{
-    Address, AddressCollection, Delivery, InvalidValue, OrgId, OrgTimeZone, Scopes, SendId, ShipTo,
-    StoreError, TeamId, TokenId, TouchId, TrackingCode, UserId,
+    Address, AddressCollection, AppId, CodeId, Delivery, InvalidValue, OrgId, OrgTimeZone, Scopes,
+    SendId, ShipTo, StoreError, TeamId, TokenId, TouchId, TrackingCode, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -204,7 +205,8 @@ pub(crate) fn attach_histories<R: RowExt>(
     Ok(())
 }
 
-/// Columns: token id, user id, org id, scopes, time zone, expires_at (seconds or null).
+/// Columns: token id, user id, org id, scopes, time zone, expires_at (seconds or null), app id
+/// (or null).
 pub(crate) fn principal(row: &impl RowExt) -> Result<Principal, StoreError> {
     Ok(Principal {
         token_id: TokenId::new(row.int(0)?),
@@ -217,6 +219,7 @@ pub(crate) fn principal(row: &impl RowExt) -> Result<Principal, StoreError> {
             .map(Timestamp::from_second)
             .transpose()
             .map_err(|e| StoreError::Internal(Box::new(e)))?,
+        app_id: row.opt_int(6)?.map(AppId::new),
     })
 }
 
@@ -236,4 +239,55 @@ pub(crate) fn deadline(row: &impl RowExt) -> Result<giftwire_core::Deadline, Sto
         kind: row.parsed(2)?,
         due_at: row.time(3)?,
     })
+}
+
+/// Columns (SQLite; PostgreSQL converts the times to epoch seconds): id, org id, client id,
+/// secret hash, name, redirect URIs (one per line), scopes, created_at, revoked_at.
+pub(crate) fn app(row: &impl RowExt) -> Result<App, StoreError> {
+    Ok(App {
+        id: AppId::new(row.int(0)?),
+        org_id: OrgId::new(row.int(1)?),
+        client_id: row.text(2)?,
+        secret_hash: row.opt_hash(3)?,
+        name: row.text(4)?,
+        redirect_uris: row.text(5)?.lines().map(str::to_owned).collect(),
+        scopes: Scopes::parse(&row.text(6)?).map_err(corrupt)?,
+        created_at: row.time(7)?,
+        revoked_at: row.opt_time(8)?,
+    })
+}
+
+/// Columns: id, app id, org id, user id, redirect URI, scopes, challenge, expires_at, used_at.
+pub(crate) fn code(row: &impl RowExt) -> Result<Code, StoreError> {
+    Ok(Code {
+        id: CodeId::new(row.int(0)?),
+        app_id: AppId::new(row.int(1)?),
+        org_id: OrgId::new(row.int(2)?),
+        user_id: UserId::new(row.int(3)?),
+        redirect_uri: row.text(4)?,
+        scopes: Scopes::parse(&row.text(5)?).map_err(corrupt)?,
+        challenge: row.opt_text(6)?,
+        expires_at: row.time(7)?,
+        used_at: row.opt_time(8)?,
+    })
+}
+
+/// Columns: token id, app id, org id, user id, code id, scopes, spent (0 or 1).
+pub(crate) fn refresh_grant(row: &impl RowExt) -> Result<RefreshGrant, StoreError> {
+    Ok(RefreshGrant {
+        token_id: TokenId::new(row.int(0)?),
+        app_id: AppId::new(row.int(1)?),
+        org_id: OrgId::new(row.int(2)?),
+        user_id: UserId::new(row.int(3)?),
+        code_id: CodeId::new(row.int(4)?),
+        scopes: Scopes::parse(&row.text(5)?).map_err(corrupt)?,
+        spent: row.int(6)? != 0,
+    })
+}
+
+/// Access-token hashes of revoked rows.
+pub(crate) fn hashes<R: RowExt>(rows: &[R]) -> Result<Vec<giftwire_core::TokenHash>, StoreError> {
+    rows.iter()
+        .filter_map(|r| r.opt_hash(0).transpose())
+        .collect()
 }

@@ -1,21 +1,25 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`]). [`Store`] is all of them, implemented for every type
-//! that implements each; it is what the server holds. Tenant-scoped methods take an
-//! [`OrgId`](crate::OrgId) first; the few that are not (admin lookups by a global id, token
-//! authentication, the worker's) say so in their names and docs.
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`]). [`Store`] is all of
+//! them, implemented for every type that implements each; it is what the server holds.
+//! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
+//! lookups by a global id, authentication, the worker's) say so in their names and docs.
 //!
 //! Row types here are the domain's view of the data, separate from the wire types of
 //! `giftwire-api`.
 
+mod accounts;
 mod deadlines;
 mod directory;
+mod oauth;
 mod outbox;
 mod sends;
 mod tokens;
 
+pub use accounts::{AccountStore, NewSession, PasswordUser};
 pub use deadlines::DeadlineStore;
 pub use directory::{DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, User};
+pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
 pub use outbox::{Mail, OutboxStore};
 pub use sends::{
     BulkLoaded, Created, CreatedSend, IdempotencyClaim, NewSend, PageVersion, Recipient,
@@ -26,7 +30,16 @@ pub use tokens::{NewToken, Principal, TokenInfo, TokenStore};
 /// A whole store: every resource's trait. Implemented for every type that implements them all,
 /// so a backend implements each trait (one file each) and never this one.
 pub trait Store:
-    DirectoryStore + TokenStore + SendStore + DeadlineStore + OutboxStore + Send + Sync + 'static
+    DirectoryStore
+    + TokenStore
+    + SendStore
+    + DeadlineStore
+    + OutboxStore
+    + AccountStore
+    + OAuthStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -36,6 +49,8 @@ impl<T> Store for T where
         + SendStore
         + DeadlineStore
         + OutboxStore
+        + AccountStore
+        + OAuthStore
         + Send
         + Sync
         + 'static

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::error::StoreError;
-use crate::ids::{OrgId, TokenId, UserId};
+use crate::ids::{AppId, OrgId, TokenId, UserId};
 use crate::time::OrgTimeZone;
 use crate::token::{Scopes, TokenHash};
 
@@ -34,6 +34,8 @@ pub struct Principal {
     pub org_id: OrgId,
     pub time_zone: OrgTimeZone,
     pub scopes: Scopes,
+    /// The OAuth application the token was issued to; `None` for an operator's token.
+    pub app_id: Option<AppId>,
     /// When the token stops working, if ever.
     pub expires_at: Option<Timestamp>,
 }

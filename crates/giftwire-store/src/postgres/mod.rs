@@ -10,16 +10,19 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::{OpenError, StoreOptions};
 
+mod accounts;
 mod bulk;
 mod deadlines;
 mod directory;
 mod errors;
 mod gate;
+mod oauth;
 mod outbox;
 mod sends;
 mod sql;
 mod tokens;
 
+use errors::db_err;
 use gate::Gate;
 
 /// A [`Store`](giftwire_core::Store) on a PostgreSQL database, with an optional read replica
@@ -80,7 +83,23 @@ impl PgStore {
     async fn tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         self.pool.begin().await
     }
+
+    /// Runs `work` in a transaction on the primary and commits it: the same shape as the
+    /// SQLite store's writes, so that a resource's two backends read alike.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut sqlx::PgConnection) -> WorkFuture<'c, T> + Send,
+    {
+        let mut tx = self.tx().await?;
+        let value = work(&mut tx).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(value)
+    }
 }
+
+/// What a write's work returns: its statements on the connection it is given.
+type WorkFuture<'c, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {

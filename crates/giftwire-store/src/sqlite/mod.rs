@@ -14,10 +14,12 @@ use sqlx::sqlite::{
 
 use crate::{OpenError, StoreOptions};
 
+mod accounts;
 mod bulk;
 mod deadlines;
 mod directory;
 mod errors;
+mod oauth;
 mod outbox;
 mod sends;
 mod sql;
