@@ -2,7 +2,8 @@
 //!
 //! - **Tokens**: a successful authentication is reused for a short time (one second by default),
 //!   so a busy client costs one token lookup a second. Expiry is still checked on every request;
-//!   revocation by another process takes effect within the time to live.
+//!   revocation through this server takes effect at once (it forgets the token), revocation by
+//!   another process (the admin commands) within the time to live.
 //! - **Pages**: the rendered `sends` array of a page, keyed by the page's range and its
 //!   [`PageVersion`] (the sum of its sends' change counters and the catalog version). A request
 //!   reads the version (one indexed range read) and reuses the bytes only when it is unchanged,
@@ -97,6 +98,15 @@ impl Caches {
     pub fn remember_token(&self, hash: TokenHash, principal: Arc<Principal>) {
         if let Some(tokens) = &self.tokens {
             tokens.insert(hash, principal);
+        }
+    }
+
+    /// Forgets tokens that were just revoked, so that they fail at once.
+    pub fn forget_tokens(&self, hashes: &[TokenHash]) {
+        if let Some(tokens) = &self.tokens {
+            for hash in hashes {
+                tokens.invalidate(hash);
+            }
         }
     }
 

@@ -22,10 +22,13 @@ pub mod cache;
 pub mod error;
 mod listener;
 pub mod mail;
+pub mod oauth;
+mod pages;
 mod query;
 pub mod rate_limit;
 pub mod render;
 mod routes;
+pub mod session;
 pub mod worker;
 
 pub use cache::CacheConfig;
@@ -37,19 +40,26 @@ pub use rate_limit::RateLimiter;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
-    pub rate_limiter: Option<Arc<RateLimiter>>,
+    pub rate_limiter: Arc<RateLimiter>,
     pub caches: Arc<cache::Caches>,
     /// Where recipients reach this server: the base of tracking and address links.
     pub public_url: Arc<url::Url>,
     /// What one client may take of the server.
     pub limits: Limits,
+    /// Recent failed sign-ins.
+    pub sign_ins: Arc<session::SignInThrottle>,
 }
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
-    /// Requests per second per token; `None` disables rate limiting.
+    /// Requests per second per operator token; `None` disables that limit.
     pub rate_limit_per_second: Option<NonZeroU32>,
+    /// Requests per second per OAuth application, shared by its tokens; `None` disables it.
+    pub app_rate_limit_per_second: Option<NonZeroU32>,
+    /// Requests per minute per client address to the sign-in and token endpoints; `None`
+    /// disables it.
+    pub auth_rate_limit_per_minute: Option<NonZeroU32>,
     pub cache: CacheConfig,
     /// Where recipients reach this server (`https://gifts.example.com`); the base of the links in
     /// responses and mail. Defaults to `http://` and the listening address.
@@ -58,13 +68,20 @@ pub struct ServerConfig {
 }
 
 impl AppState {
+    /// Whether browsers reach this server over https (cookies are then `Secure`).
+    pub fn https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
     pub fn new(store: Arc<dyn Store>, clock: Clock, config: &ServerConfig) -> AppState {
         AppState {
             store,
             clock,
-            rate_limiter: config
-                .rate_limit_per_second
-                .map(|n| Arc::new(RateLimiter::per_second(n))),
+            rate_limiter: Arc::new(RateLimiter::new(rate_limit::RateQuotas {
+                app_per_second: config.app_rate_limit_per_second,
+                token_per_second: config.rate_limit_per_second,
+                auth_per_minute: config.auth_rate_limit_per_minute,
+            })),
             caches: Arc::new(cache::Caches::new(&config.cache)),
             public_url: Arc::new(
                 config.public_url.clone().unwrap_or_else(|| {
@@ -72,6 +89,7 @@ impl AppState {
                 }),
             ),
             limits: config.limits,
+            sign_ins: Arc::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, Result, bail};
 use giftwire_core::lifecycle::StatusChange;
-use giftwire_core::store::{NewOrg, NewSend, NewToken, NewTouch, NewUser, Recipient};
+use giftwire_core::store::{App, NewOrg, NewSend, NewToken, NewTouch, NewUser, Recipient};
 use giftwire_core::time::parse_instant;
 use giftwire_core::{
     Clock, DeliveryType, Email, Money, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::cli::{
-    OrgCommand, SendCommand, TeamCommand, TokenCommand, TouchCreateArgs, UserCommand,
+    AppCommand, OrgCommand, SendCommand, TeamCommand, TokenCommand, TouchCreateArgs, UserCommand,
 };
 
 pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
@@ -62,13 +62,25 @@ pub async fn team(store: &dyn Store, command: TeamCommand) -> Result<Value> {
 }
 
 pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
-    let UserCommand::Create {
-        org,
-        name,
-        email,
-        team,
-        role,
-    } = command;
+    let (org, name, email, team, role) = match command {
+        UserCommand::Create {
+            org,
+            name,
+            email,
+            team,
+            role,
+        } => (org, name, email, team, role),
+        UserCommand::SetPassword { user } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let password = line.strip_suffix('\n').unwrap_or(&line);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            giftwire_server::oauth::set_password(store, UserId::new(user), password).await?;
+            return Ok(json!({"id": user, "password_set": true}));
+        }
+    };
     let new = NewUser {
         name: Name::parse("name", &name)?,
         email: Email::parse("email", &email)?,
@@ -172,6 +184,60 @@ pub async fn token(store: &dyn Store, clock: &Clock, command: TokenCommand) -> R
                 .revoke_token(PlainToken::from_client(&token).hash(), clock.now())
                 .await?;
             Ok(json!({"revoked": true}))
+        }
+    }
+}
+
+fn app_json(app: &App, client_secret: Option<&str>, with_secret: bool) -> Value {
+    let mut out = json!({
+        "id": app.id,
+        "client_id": app.client_id,
+        "name": app.name,
+        "redirect_uris": app.redirect_uris,
+        "scopes": app.scopes.to_string(),
+        "confidential": app.confidential(),
+    });
+    if with_secret {
+        out["client_secret"] = json!(client_secret);
+    } else {
+        out["revoked"] = json!(app.revoked_at.is_some());
+    }
+    out
+}
+
+pub async fn app(store: &dyn Store, clock: &Clock, command: AppCommand) -> Result<Value> {
+    match command {
+        AppCommand::Create {
+            org,
+            name,
+            redirect_uris,
+            scopes,
+            public,
+        } => {
+            let scopes = Scopes::parse(&scopes)?;
+            let registered = giftwire_server::oauth::register_app(
+                store,
+                OrgId::new(org),
+                &name,
+                redirect_uris,
+                scopes,
+                !public,
+            )
+            .await?;
+            Ok(app_json(
+                &registered.app,
+                registered.client_secret.as_deref(),
+                true,
+            ))
+        }
+        AppCommand::List { org } => {
+            let apps = store.apps(OrgId::new(org)).await?;
+            let apps: Vec<Value> = apps.iter().map(|a| app_json(a, None, false)).collect();
+            Ok(json!({ "apps": apps }))
+        }
+        AppCommand::Revoke { client_id } => {
+            let revoked = store.revoke_app(&client_id, clock.now()).await?;
+            Ok(json!({"client_id": client_id, "revoked": true, "tokens_revoked": revoked.len()}))
         }
     }
 }

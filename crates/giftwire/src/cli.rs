@@ -82,6 +82,9 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// OAuth applications (clients) of an organization.
+    #[command(subcommand)]
+    App(AppCommand),
     /// Sends and their status changes.
     #[command(subcommand)]
     Send(SendCommand),
@@ -139,9 +142,18 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GIFTWIRE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Requests per second allowed per token (Sendoso's documented limit is 10); 0 disables the limit.
+    /// Requests per second allowed per operator token (OAuth tokens count against their
+    /// application: --app-rate-limit); 0 disables the limit.
     #[arg(long, env = "GIFTWIRE_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,
+    /// Requests per second per OAuth application, shared by all of its tokens, in bursts of
+    /// as many (Sendoso documents 10); 0 disables the limit.
+    #[arg(long, env = "GIFTWIRE_APP_RATE_LIMIT", default_value_t = 10)]
+    pub app_rate_limit: u32,
+    /// Requests per minute per client address to the sign-in and token endpoints; 0 disables
+    /// the limit.
+    #[arg(long, env = "GIFTWIRE_AUTH_RATE_LIMIT", default_value_t = 60)]
+    pub auth_rate_limit: u32,
     /// Memory for rendered pages, reused while their content is unchanged (MiB; 0 disables).
     #[arg(long, env = "GIFTWIRE_PAGE_CACHE_MB", default_value_t = 32)]
     pub page_cache_mb: u64,
@@ -177,6 +189,8 @@ impl ServeArgs {
     pub fn server_config(&self) -> giftwire_server::ServerConfig {
         giftwire_server::ServerConfig {
             rate_limit_per_second: NonZeroU32::new(self.rate_limit),
+            app_rate_limit_per_second: NonZeroU32::new(self.app_rate_limit),
+            auth_rate_limit_per_minute: NonZeroU32::new(self.auth_rate_limit),
             cache: giftwire_server::CacheConfig {
                 token_ttl: std::time::Duration::from_secs(self.token_cache_secs),
                 page_bytes: self.page_cache_mb << 20,
@@ -236,6 +250,45 @@ pub enum UserCommand {
         /// regular or manager.
         #[arg(long, default_value = "regular")]
         role: String,
+    },
+    /// Set a user's password (to sign in and authorize OAuth applications), read as one line
+    /// from standard input; at least 8 characters. Prints {"id", "password_set": true}.
+    SetPassword {
+        #[arg(long)]
+        user: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an OAuth application. Prints {"id", "client_id", "client_secret", "name",
+    /// "redirect_uris", "scopes", "confidential"}; the secret is shown only here.
+    Create {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        name: String,
+        /// Where codes may be sent (exactly); repeat for several. https, http on a loopback
+        /// address, or urn:ietf:wg:oauth:2.0:oob (the code is shown on a page).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// What the application may ever request, space-separated.
+        #[arg(long, default_value = "public")]
+        scopes: String,
+        /// A public client (a browser or native app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+    },
+    /// List an organization's applications (no secrets). Prints {"apps": [...]}.
+    List {
+        #[arg(long)]
+        org: i64,
+    },
+    /// Revoke an application: it can no longer authorize, and its tokens stop working.
+    /// Prints {"client_id", "revoked": true, "tokens_revoked"}.
+    Revoke {
+        #[arg(long)]
+        client_id: String,
     },
 }
 

@@ -109,10 +109,26 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => return serve(store, &args, None).await,
         Command::Demo(args) => {
             let demo = demo::prepare(store.as_ref()).await?;
+            let oauth = &demo.oauth;
+            let authorize: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", &oauth.client_id)
+                .append_pair("redirect_uri", giftwire_server::oauth::OOB)
+                .append_pair("response_type", "code")
+                .append_pair("scope", "public write")
+                .finish();
             let banner = format!(
                 "giftwire demo: {} sends in {database}\n\
                  token of {} (organization {}, time zone {}), scopes \"{}\":\n  {}\n\
                  try:\n  curl -s -H 'Authorization: Bearer {}' 'http://{{addr}}/api/v3/send?per_page=2'\n\
+                 OAuth application \"Demo integration\" (confidential, scopes \"public write\"):\n\
+                 \x20 client_id     {}\n\
+                 \x20 client_secret {}\n\
+                 \x20 sign in as    {} / {}\n\
+                 open in a browser (sign in, allow, copy the code):\n\
+                 \x20 http://{{addr}}/oauth/authorize?{authorize}\n\
+                 then:\n\
+                 \x20 curl -s -u '{}:{}' -d grant_type=authorization_code -d code=CODE \\\n\
+                 \x20   -d redirect_uri={} 'http://{{addr}}/oauth/token'\n\
                  serving on http://{{addr}} (Ctrl-C to stop)",
                 demo.total_sends,
                 demo.org.name,
@@ -121,6 +137,13 @@ async fn run(cli: Cli) -> Result<()> {
                 demo.scopes,
                 demo.token.expose(),
                 demo.token.expose(),
+                oauth.client_id,
+                oauth.client_secret,
+                oauth.email,
+                oauth.password,
+                oauth.client_id,
+                oauth.client_secret,
+                giftwire_server::oauth::OOB,
             );
             return serve(store, &args, Some(banner)).await;
         }
@@ -131,6 +154,7 @@ async fn run(cli: Cli) -> Result<()> {
             admin::touch(store.as_ref(), args).await?
         }
         Command::Token(c) => admin::token(store.as_ref(), &clock, c).await?,
+        Command::App(c) => admin::app(store.as_ref(), &clock, c).await?,
         Command::Send(c) => admin::send(store.as_ref(), &clock, c).await?,
         Command::Tick(mail) => {
             let worker = Worker::new(store.clone(), clock.clone(), mail.mailer()?);

@@ -7,6 +7,8 @@ use axum::http::{Method, Uri};
 use crate::AppState;
 use crate::error::ApiError;
 
+mod account;
+mod oauth;
 mod recipient;
 mod sends;
 
@@ -14,8 +16,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(sends::routes())
         .merge(recipient::routes())
+        .merge(account::routes())
+        .merge(oauth::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::gatekeeper,
+        ))
         .with_state(state)
 }
 

@@ -15,19 +15,18 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use giftwire_core::lifecycle::{StatusChange, allowed_next};
 use giftwire_core::store::{RecipientSend, SendRecord};
 use giftwire_core::{Address, Country, SendStatus, StoreError, TrackingCode, Variant};
-use rand::RngCore as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::pages::{self, FormCookie, html, message};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,44 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/address/{code}/decline", post(decline_address))
 }
 
-const CSRF_COOKIE: &str = "gw_csrf";
-
-/// An HTML page with the headers every recipient page carries: never cached, never framed,
-/// never leaking its URL (which holds the credential) in a `Referer`.
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, axum::response::Html(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    response
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    title: &'a str,
-    text: &'a str,
-}
-
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    match (MessagePage { title, text }).render() {
-        Ok(body) => html(status, body),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot render a page");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
-        }
-    }
-}
+const FORMS: FormCookie = pages::RECIPIENT_FORMS;
 
 fn not_found() -> Response {
     message(
@@ -145,38 +107,6 @@ async fn record(state: &AppState, found: &RecipientSend, status: SendStatus) -> 
     }
 }
 
-/// The CSRF token of this browser: the cookie's, or a new one set with the response.
-fn csrf_token(jar: CookieJar) -> (CookieJar, String) {
-    if let Some(token) = jar
-        .get(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        return (jar, token);
-    }
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .build();
-    (jar.add(cookie), token)
-}
-
-/// Whether a posted form carries this browser's token.
-fn csrf_ok(jar: &CookieJar, posted: &str) -> bool {
-    let Some(cookie) = jar.get(CSRF_COOKIE) else {
-        return false;
-    };
-    let (a, b) = (cookie.value().as_bytes(), posted.as_bytes());
-    // Constant time over equal lengths.
-    a.len() == b.len()
-        && !a.is_empty()
-        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn forbidden() -> Response {
     message(
         StatusCode::FORBIDDEN,
@@ -222,7 +152,7 @@ async fn egift_page(
     };
     let send = record(&state, &found, SendStatus::Clicked).await;
     let status = send.status();
-    let (jar, csrf) = csrf_token(jar);
+    let (jar, csrf) = FORMS.token(jar, false);
     let page = EgiftPage {
         org_name: &found.org_name,
         sender_name: &send.sender.name,
@@ -281,7 +211,7 @@ async fn redeem(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
+    if !FORMS.accepts(&jar, &form.csrf) {
         return forbidden();
     }
     let found = match find(&state, &raw, EGIFTS).await {
@@ -367,7 +297,7 @@ fn render_address(
         }
         _ => "This request is closed.",
     };
-    let (jar, csrf) = csrf_token(jar);
+    let (jar, csrf) = FORMS.token(jar, false);
     let hide = found
         .delivery
         .collection
@@ -465,7 +395,7 @@ async fn confirm_address(
     jar: CookieJar,
     Form(form): Form<AddressForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
+    if !FORMS.accepts(&jar, &form.csrf) {
         return forbidden();
     }
     let found = match find(&state, &raw, COLLECTIONS).await {
@@ -515,7 +445,7 @@ async fn decline_address(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
+    if !FORMS.accepts(&jar, &form.csrf) {
         return forbidden();
     }
     let found = match find(&state, &raw, COLLECTIONS).await {

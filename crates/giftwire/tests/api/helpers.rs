@@ -69,6 +69,10 @@ pub type RewriteUrl = Box<dyn FnOnce(&str) -> String + Send>;
 #[derive(Default)]
 pub struct TestConfig {
     pub rate_limit_per_second: Option<NonZeroU32>,
+    /// Requests per second per OAuth application (none by default in tests).
+    pub app_rate_limit_per_second: Option<NonZeroU32>,
+    /// Requests per minute per address to the sign-in and token endpoints (none by default).
+    pub auth_rate_limit_per_minute: Option<NonZeroU32>,
     pub store: Option<StoreOptions>,
     /// Cache settings (the defaults of `serve` otherwise).
     pub cache: Option<giftwire_server::CacheConfig>,
@@ -105,6 +109,8 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         clock.clone(),
         &ServerConfig {
             rate_limit_per_second: config.rate_limit_per_second,
+            app_rate_limit_per_second: config.app_rate_limit_per_second,
+            auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
             cache: config.cache.unwrap_or_default(),
             public_url: Some(address.parse().expect("a URL")),
             limits: config.limits.unwrap_or_default(),

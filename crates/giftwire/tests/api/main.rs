@@ -11,6 +11,8 @@ mod errors;
 mod helpers;
 mod isolation;
 mod list;
+mod oauth;
+mod oauth_client;
 mod pagination;
 mod recipient;
 mod smtp;

@@ -423,6 +423,200 @@ fn token_create_prints_a_token_once_with_its_scope_and_revoke_disables_it() {
     assert!(err.contains("Token not found"), "{err}");
 }
 
+/// Runs `user set-password` with `input` on standard input.
+fn set_password(cli: &Cli, user: i64, input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args(["user", "set-password", "--user", &user.to_string()])
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env_remove("RUST_LOG")
+        .current_dir(cli.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stored_in_clear(cli: &Cli, secret: &str) -> bool {
+    let db = std::fs::read(cli.dir.path().join("cli.db")).unwrap();
+    let wal = std::fs::read(cli.dir.path().join("cli.db-wal")).unwrap_or_default();
+    [db, wal]
+        .iter()
+        .any(|bytes| bytes.windows(secret.len()).any(|w| w == secret.as_bytes()))
+}
+
+#[test]
+fn app_create_shows_the_secret_once_list_hides_it_and_revoke_disables_the_app() {
+    let cli = Cli::new();
+    let (org, _, _, _) = cli.org("Acme", "UTC");
+    let org = org.to_string();
+    let app = cli.ok(&[
+        "app",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "CRM sync",
+        "--redirect-uri",
+        "https://crm.example/oauth/callback",
+        "--redirect-uri",
+        "urn:ietf:wg:oauth:2.0:oob",
+        "--scopes",
+        "write public",
+    ]);
+    let keys: Vec<&str> = app
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "client_id",
+            "name",
+            "redirect_uris",
+            "scopes",
+            "confidential",
+            "client_secret"
+        ]
+    );
+    assert_eq!(app["scopes"], "public write");
+    assert_eq!(app["confidential"], true);
+    assert_eq!(
+        app["redirect_uris"],
+        json!([
+            "https://crm.example/oauth/callback",
+            "urn:ietf:wg:oauth:2.0:oob"
+        ])
+    );
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("gws_") && secret.len() == 68, "{secret}");
+    assert!(
+        !stored_in_clear(&cli, &secret),
+        "the client secret is stored in clear"
+    );
+
+    let public = cli.ok(&[
+        "app",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "Browser extension",
+        "--redirect-uri",
+        "http://127.0.0.1:7000/cb",
+        "--public",
+    ]);
+    assert_eq!(public["client_secret"], Value::Null);
+    assert_eq!(public["confidential"], false);
+    assert_eq!(public["scopes"], "public");
+
+    let listed = cli.ok(&["app", "list", "--org", &org]);
+    let apps = listed["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 2);
+    assert!(apps.iter().all(|a| a.get("client_secret").is_none()));
+    assert_eq!(apps[0]["client_id"], app["client_id"]);
+    assert_eq!(apps[0]["revoked"], false);
+
+    for (uri, why) in [
+        ("http://crm.example/cb", "https"),
+        ("https://crm.example/cb#x", "fragment"),
+        ("not a url", "not a URL"),
+    ] {
+        let err = cli.refused(&[
+            "app",
+            "create",
+            "--org",
+            &org,
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            uri,
+        ]);
+        assert!(err.contains(why), "{uri}: {err}");
+    }
+    let err = cli.refused(&[
+        "app",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "Bad",
+        "--redirect-uri",
+        "https://x.example/cb",
+        "--scopes",
+        "public admin",
+    ]);
+    assert!(err.contains("admin"), "{err}");
+    let err = cli.refused(&[
+        "app",
+        "create",
+        "--org",
+        "99",
+        "--name",
+        "Bad",
+        "--redirect-uri",
+        "https://x.example/cb",
+    ]);
+    assert!(err.contains("Organization not found"), "{err}");
+    assert_eq!(
+        cli.ok(&["app", "list", "--org", &org])["apps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let client_id = app["client_id"].as_str().unwrap();
+    let revoked = cli.ok(&["app", "revoke", "--client-id", client_id]);
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(revoked["tokens_revoked"], 0);
+    let listed = cli.ok(&["app", "list", "--org", &org]);
+    assert_eq!(listed["apps"][0]["revoked"], true);
+    let err = cli.refused(&["app", "revoke", "--client-id", "nope"]);
+    assert!(err.contains("Application not found"), "{err}");
+}
+
+#[test]
+fn set_password_reads_one_line_refuses_short_ones_and_stores_an_argon2id_hash() {
+    let cli = Cli::new();
+    let (_, _, user, _) = cli.org("Acme", "UTC");
+    let out = set_password(&cli, user, "short\n");
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = set_password(&cli, user, "correct horse battery\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, json!({"id": user, "password_set": true}));
+    assert!(!stored_in_clear(&cli, "correct horse battery"));
+    assert!(
+        stored_in_clear(&cli, "$argon2id$"),
+        "an argon2id PHC string is stored"
+    );
+    let out = set_password(&cli, 999, "correct horse battery\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("User not found"));
+}
+
 #[test]
 fn send_create_prints_the_send_as_the_api_lists_it() {
     let cli = Cli::new();
@@ -848,6 +1042,157 @@ fn demo_prints_a_token_and_a_curl_line_that_returns_a_valid_page_and_reuses_its_
     assert_eq!(body["total_count"], 1200);
     let orgs = cli.ok(&["org", "create", "--name", "Third"]);
     assert_eq!(orgs["id"], 3, "the demo created its two organizations once");
+}
+
+/// The value after `label` on the demo's lines.
+fn printed(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line: {lines:#?}"))
+        .trim()
+        .to_owned()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn demo_prints_an_oauth_application_and_a_sign_in_that_complete_the_flow_in_a_browser() {
+    let cli = Cli::new();
+    let (_server, _, url, lines) = start_demo(&cli);
+    let base = url.split("/api/").next().unwrap().to_owned();
+    let client_id = printed(&lines, "client_id");
+    let secret = printed(&lines, "client_secret");
+    let sign_in = printed(&lines, "sign in as");
+    let (email, password) = sign_in.split_once(" / ").unwrap();
+    let authorize = lines
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.contains("/oauth/authorize?"))
+        .unwrap()
+        .to_owned();
+    assert!(authorize.starts_with(&base), "{authorize}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let to_sign_in = browser.get(&authorize).send().await.unwrap();
+        assert_eq!(to_sign_in.status(), 303);
+        let location = to_sign_in.headers()["location"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(location.starts_with("/sign_in?return_to="), "{location}");
+        let page = browser
+            .get(format!("{base}{location}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let signed_in = browser
+            .post(format!("{base}/sign_in"))
+            .form(&[
+                ("csrf", hidden(&page, "csrf")),
+                (
+                    "return_to",
+                    hidden(&page, "return_to")
+                        .replace("&#38;", "&")
+                        .replace("&amp;", "&"),
+                ),
+                ("email", email.to_owned()),
+                ("password", password.to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303);
+        let back = signed_in.headers()["location"].to_str().unwrap().to_owned();
+        let consent = browser
+            .get(format!("{base}{back}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            consent.contains("Demo integration") && consent.contains("Acme Corp (demo)"),
+            "{back}: {consent}"
+        );
+        let fields: Vec<(String, String)> = [
+            "csrf",
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+        ]
+        .iter()
+        .map(|n| ((*n).to_owned(), hidden(&consent, n)))
+        .chain([("decision".to_owned(), "allow".to_owned())])
+        .collect();
+        let allowed = browser
+            .post(format!("{base}/oauth/authorize"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allowed.status(), 303);
+        let native = allowed.headers()["location"].to_str().unwrap().to_owned();
+        let shown = browser
+            .get(format!("{base}{native}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let code = shown
+            .split("<code id=\"authorization_code\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        let token: Value = reqwest::Client::new()
+            .post(format!("{base}/oauth/token"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(token["scope"], "public write", "{token}");
+        let access = token["access_token"].as_str().unwrap().to_owned();
+        let page: Value = reqwest::Client::new()
+            .get(format!("{base}/api/v3/send?per_page=1"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total_count"], 1200, "{page}");
+    });
 }
 
 #[test]

@@ -1,0 +1,197 @@
+//! Signing in and out of giftwire's pages (to authorize OAuth applications).
+//!
+//! - `GET /sign_in?return_to=/path`: the form (or, when signed in, who you are and a sign-out
+//!   form).
+//! - `POST /sign_in`: checks the password; 303 to `return_to` (a local path only) with a new
+//!   session cookie. A wrong email and a wrong password get the same answer, and failures are
+//!   throttled per account and per client address.
+//! - `POST /sign_out`: ends the session.
+//!
+//! Every form carries the token of [`pages::ACCOUNT_FORMS`], checked on submit.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use giftwire_core::PlainToken;
+use giftwire_core::store::NewSession;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::oauth::{SESSION_LIFETIME_SECS, verify_password};
+use crate::pages::{self, ACCOUNT_FORMS, random_hex};
+use crate::session::{self, ClientAddress, forget_session, session_cookie, signed_in};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign_in", get(sign_in_page).post(sign_in))
+        .route("/sign_out", post(sign_out))
+}
+
+#[derive(askama::Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    csrf: &'a str,
+    return_to: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+    signed_in_as: Option<&'a str>,
+}
+
+/// Where a sign-in may send the browser: a path of ours, never another site (`//host`, `/\host`).
+fn local_path(return_to: Option<&str>) -> &str {
+    match return_to {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.bytes().any(|b| b.is_ascii_control()) =>
+        {
+            p
+        }
+        _ => "/sign_in",
+    }
+}
+
+pub(crate) fn unavailable() -> Response {
+    pages::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "This page cannot be shown right now. Please try again in a minute.",
+    )
+}
+
+pub(crate) fn form_expired() -> Response {
+    pages::message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Please go back, reload the page and try again.",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInQuery {
+    return_to: Option<String>,
+}
+
+async fn sign_in_page(
+    State(state): State<AppState>,
+    Query(query): Query<SignInQuery>,
+    jar: CookieJar,
+) -> Response {
+    let user = match signed_in(&state, &jar).await {
+        Ok(user) => user,
+        Err(_) => return unavailable(),
+    };
+    let (jar, csrf) = ACCOUNT_FORMS.token(jar, state.https());
+    let page = SignInPage {
+        csrf: &csrf,
+        return_to: local_path(query.return_to.as_deref()),
+        email: "",
+        error: None,
+        signed_in_as: user.as_ref().map(|u| u.email.as_str()),
+    };
+    (jar, pages::render(StatusCode::OK, &page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    return_to: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if !ACCOUNT_FORMS.accepts(&jar, &form.csrf) {
+        return form_expired();
+    }
+    let return_to = local_path(form.return_to.as_deref()).to_owned();
+    let again = |jar: CookieJar, status: StatusCode, error: &str| {
+        let (jar, csrf) = ACCOUNT_FORMS.token(jar, state.https());
+        let page = SignInPage {
+            csrf: &csrf,
+            return_to: &return_to,
+            email: &form.email,
+            error: Some(error),
+            signed_in_as: None,
+        };
+        (jar, pages::render(status, &page)).into_response()
+    };
+    if !state.sign_ins.allows(&form.email, address) {
+        return again(
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins. Please wait 15 minutes and try again.",
+        );
+    }
+    let found = match state.store.password_user(form.email.trim()).await {
+        Ok(found) => found,
+        Err(_) => return unavailable(),
+    };
+    let (user, stored) = match found {
+        Some(found) => (Some(found.user), Some(found.password_hash)),
+        None => (None, None),
+    };
+    let user = match user {
+        Some(user) if verify_password(stored, form.password.clone()).await => user,
+        _ => {
+            if user.is_none() {
+                // The same work as a wrong password (verify_password did it against a decoy).
+                let _ = verify_password(None, form.password.clone()).await;
+            }
+            state.sign_ins.failed(&form.email, address);
+            return again(jar, StatusCode::UNAUTHORIZED, "Invalid email or password.");
+        }
+    };
+    // A new session id at every sign-in: a value planted before it is worth nothing after.
+    let value = format!("gws_{}", random_hex::<32>());
+    let now = state.clock.now();
+    let created = state
+        .store
+        .create_session(NewSession {
+            hash: PlainToken::from_client(&value).hash(),
+            user: user.id,
+            created_at: now,
+            expires_at: now + jiff::SignedDuration::from_secs(SESSION_LIFETIME_SECS),
+        })
+        .await;
+    if created.is_err() {
+        return unavailable();
+    }
+    let jar = jar.add(session_cookie(value, state.https()));
+    (jar, Redirect::to(&return_to)).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !ACCOUNT_FORMS.accepts(&jar, &form.csrf) {
+        return form_expired();
+    }
+    if let Some(hash) = session::session_hash(&jar)
+        && state.store.end_session(hash).await.is_err()
+    {
+        return unavailable();
+    }
+    (forget_session(jar), Redirect::to("/sign_in")).into_response()
+}
