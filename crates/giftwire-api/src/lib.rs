@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod oauth;
+
 /// The response of `GET /api/v3/send` (Retrieve All Sends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

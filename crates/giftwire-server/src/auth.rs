@@ -74,8 +74,8 @@ fn request_token(parts: &axum::http::HeaderMap) -> Option<&str> {
     value.to_str().ok().and_then(bearer_token)
 }
 
-/// The principal of a token: from the cache (whose entries are still checked for expiry), or
-/// the store.
+/// The principal of a token: from the cache (operator tokens; entries are still checked for
+/// expiry), or the store.
 async fn principal_of(state: &AppState, token: &str) -> Result<Option<Arc<Principal>>, ApiError> {
     let hash = PlainToken::from_client(token).hash();
     let now = state.clock.now();
@@ -89,7 +89,11 @@ async fn principal_of(state: &AppState, token: &str) -> Result<Option<Arc<Princi
     let Some(principal) = state.store.authenticate(hash, now).await?.map(Arc::new) else {
         return Ok(None);
     };
-    state.caches.remember_token(hash, principal.clone());
+    // OAuth tokens are not cached: revoking one (or its application) from any process, or
+    // through another server of the same database, takes effect at the next request.
+    if principal.app_id.is_none() {
+        state.caches.remember_token(hash, principal.clone());
+    }
     Ok(Some(principal))
 }
 
@@ -102,11 +106,7 @@ fn counted_per_address(method: &Method, path: &str) -> bool {
 /// has it looked up here (the handlers' [`Authenticated`] reads the outcome) and is counted
 /// against its OAuth application's limit, or its operator token's; a request to a sign-in or
 /// token endpoint is counted against its client address.
-pub async fn gatekeeper(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn gatekeeper(state: &AppState, mut request: Request, next: Next) -> Response {
     if counted_per_address(request.method(), request.uri().path())
         && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
         && let Err(e) = state.rate_limiter.check(RateKey::Address(peer.ip()))
@@ -116,7 +116,7 @@ pub async fn gatekeeper(
     if request.uri().path().starts_with("/api/")
         && let Some(token) = request_token(request.headers())
     {
-        let found = match principal_of(&state, token).await {
+        let found = match principal_of(state, token).await {
             Ok(found) => found,
             Err(e) => return e.into_response(),
         };

@@ -1,7 +1,8 @@
 //! In-memory caches of the hot path, both exact by construction:
 //!
-//! - **Tokens**: a successful authentication is reused for a short time (one second by default),
-//!   so a busy client costs one token lookup a second. Expiry is still checked on every request;
+//! - **Tokens**: a successful authentication of an operator token is reused for a short time
+//!   (one second by default), so a busy client costs one token lookup a second. OAuth tokens
+//!   are looked up on every request (they are revoked by their clients and applications). Expiry is still checked on every request;
 //!   revocation through this server takes effect at once (it forgets the token), revocation by
 //!   another process (the admin commands) within the time to live.
 //! - **Pages**: the rendered `sends` array of a page, keyed by the page's range and its

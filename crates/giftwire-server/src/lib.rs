@@ -94,8 +94,9 @@ impl AppState {
     }
 }
 
-/// The application's routes with their state.
-pub fn router(state: AppState) -> Router {
+/// The application's routes with their state; [`serve`] puts the front door (deadlines,
+/// authentication, rate limits) before them.
+fn router(state: AppState) -> Router {
     routes::router(state)
 }
 
@@ -121,13 +122,16 @@ fn strip_json_suffix(mut request: Request) -> Request {
     request
 }
 
-/// The request deadline (a `503` when the answer is not ready in time) and the body deadline
-/// (reading the body fails once it has passed, a `408`), counted from the request's headers.
-async fn deadlines(
-    axum::extract::State(limits): axum::extract::State<Limits>,
+/// The front door of every request, in one middleware (each one costs a clone of the route it
+/// wraps, per request): the request deadline (a `503` when the answer is not ready in time) and
+/// the body deadline (reading the body fails once it has passed, a `408`), counted from the
+/// request's headers; then authentication and the rate limits ([`auth::gatekeeper`]).
+async fn front_door(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     request: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let limits = state.limits;
     // A request without a body (most GETs) has nothing to wait for: no timer for it.
     let request = request.map(|b| {
         if http_body::Body::is_end_stream(&b) {
@@ -136,7 +140,12 @@ async fn deadlines(
             axum::body::Body::new(body::DeadlineBody::new(b, limits.body_timeout))
         }
     });
-    match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
+    match tokio::time::timeout(
+        limits.request_timeout,
+        auth::gatekeeper(&state, request, next),
+    )
+    .await
+    {
         Ok(response) => response,
         Err(_) => axum::response::IntoResponse::into_response(error::ApiError::TimedOut),
     }
@@ -160,9 +169,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits;
+    let front = Arc::new(state.clone());
     let app = router(state)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .layer(axum::middleware::from_fn_with_state(limits, deadlines))
+        .layer(axum::middleware::from_fn_with_state(front, front_door))
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         // gzip or brotli when the client asks for it (Accept-Encoding); bodies under 1 KiB
         // and error bodies stay as they are.

@@ -20,10 +20,6 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::gatekeeper,
-        ))
         .with_state(state)
 }
 

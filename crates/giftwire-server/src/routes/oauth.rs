@@ -22,10 +22,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use base64::Engine as _;
+use giftwire_api::oauth::{OAuthErrorBody, TokenResponse};
 use giftwire_core::store::{App, NewCode, NewOAuthToken, User};
 use giftwire_core::{PlainToken, Scope, Scopes, TokenHash};
 use jiff::SignedDuration;
-use serde::Serialize;
 
 use super::account::{form_expired, unavailable};
 use crate::AppState;
@@ -395,10 +395,11 @@ fn oauth_error(error: &'static str, description: impl Into<String>) -> OAuthErro
     }
 }
 
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    error: &'a str,
-    error_description: &'a str,
+fn error_json(error: &str, description: &str) -> OAuthErrorBody {
+    OAuthErrorBody {
+        error: error.to_owned(),
+        error_description: description.to_owned(),
+    }
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -417,10 +418,7 @@ impl IntoResponse for OAuthError {
         };
         let mut response = no_store(json_response(
             status,
-            &ErrorJson {
-                error: self.error,
-                error_description: &self.description,
-            },
+            &error_json(self.error, &self.description),
         ));
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -551,16 +549,6 @@ async fn authenticate_client(
     }
 }
 
-#[derive(Serialize)]
-struct TokenJson {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    refresh_token: String,
-    scope: String,
-    created_at: i64,
-}
-
 /// A new pair for `app` and the user of `grant`.
 struct NewPair {
     access: PlainToken,
@@ -597,9 +585,9 @@ fn new_pair(
 fn token_response(pair: NewPair) -> Response {
     no_store(json_response(
         StatusCode::OK,
-        &TokenJson {
+        &TokenResponse {
             access_token: pair.access.expose().to_owned(),
-            token_type: "Bearer",
+            token_type: "Bearer".to_owned(),
             expires_in: ACCESS_TOKEN_LIFETIME_SECS,
             refresh_token: pair.refresh.expose().to_owned(),
             scope: pair.token.scopes.to_string(),
@@ -617,10 +605,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         Ok(response) => response,
         Err(e) if e.error == "server_error" => no_store(json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &ErrorJson {
-                error: e.error,
-                error_description: &e.description,
-            },
+            &error_json(e.error, &e.description),
         )),
         Err(e) => e.into_response(),
     }
@@ -785,10 +770,7 @@ async fn revoke(
         Ok(response) => response,
         Err(e) if e.error == "server_error" => no_store(json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &ErrorJson {
-                error: e.error,
-                error_description: &e.description,
-            },
+            &error_json(e.error, &e.description),
         )),
         Err(e) => e.into_response(),
     }
