@@ -109,7 +109,9 @@ fn counted_per_address(method: &Method, path: &str) -> bool {
 pub(crate) async fn gatekeeper(state: &AppState, mut request: Request, next: Next) -> Response {
     if counted_per_address(request.method(), request.uri().path())
         && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
-        && let Err(e) = state.rate_limiter.check(RateKey::Address(peer.ip()))
+        && let Err(e) = state
+            .rate_limiter
+            .check(RateKey::Address(crate::session::address_key(peer.ip())))
     {
         return e.into_response();
     }

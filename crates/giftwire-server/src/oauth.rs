@@ -45,6 +45,13 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     if uri == OOB {
         return Ok(());
     }
+    // URL parsing drops tabs and line breaks silently: the stored string would not be the URL
+    // that was checked (and a line break would register a second URI).
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "redirect URI {uri:?} contains whitespace or control characters"
+        ));
+    }
     let parsed =
         url::Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not a URL: {e}"))?;
     if parsed.fragment().is_some() {
@@ -144,6 +151,10 @@ pub async fn set_password(
         return Err(PasswordError::TooShort);
     }
     let password = password.to_owned();
+    let _turn = password_checks()
+        .acquire()
+        .await
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| PasswordError::Hash(e.to_string()))??;
@@ -151,9 +162,22 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Password checks running at once: one per core. Each takes 19 MiB and tens of milliseconds,
+/// so unbounded they would let a burst of sign-ins exhaust memory; beyond it, they queue (and
+/// a request that waits too long meets its deadline).
+fn password_checks() -> &'static tokio::sync::Semaphore {
+    static CHECKS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    CHECKS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    })
+}
+
 /// Whether `password` matches a stored hash; with `None` (no such account), the same work is
 /// done against a hash of nothing, so that timing does not tell whether an account exists.
 pub async fn verify_password(stored: Option<String>, password: String) -> bool {
+    let Ok(_turn) = password_checks().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         static DECOY: OnceLock<String> = OnceLock::new();
         let decoy = DECOY.get_or_init(|| hash_password(&random_hex::<16>()).unwrap_or_default());
@@ -205,6 +229,8 @@ mod tests {
             "http://app.example/cb",
             "https://app.example/cb#frag",
             "https://user@app.example/cb",
+            "https://app.example/cb\nhttp://evil.example/",
+            "https://app.example/c b",
             "javascript:alert(1)",
             "/relative",
             "ftp://app.example/",

@@ -16,6 +16,7 @@ use crate::AppState;
 pub(crate) const SESSION_COOKIE: &str = "gw_session";
 
 /// Failed sign-ins one account may have within [`FAILURE_WINDOW`] before it is throttled.
+/// (Attempts are counted when they start; a successful one is taken back.)
 pub const ACCOUNT_FAILURES: u32 = 5;
 /// Failed sign-ins one client address may have within [`FAILURE_WINDOW`].
 pub const ADDRESS_FAILURES: u32 = 20;
@@ -81,21 +82,69 @@ impl Default for SignInThrottle {
     }
 }
 
+/// The key of an address: IPv4 addresses one by one, IPv6 ones by /64 (what one subscriber
+/// usually holds).
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+        }
+    }
+}
+
+/// The one spelling of an email address for throttling and lookup: trimmed, lowercase.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// An attempt, counted before its password is checked (so that parallel attempts cannot all
+/// pass the check); [`SignInThrottle::succeeded`] takes it back.
+#[derive(Debug)]
+#[must_use]
+pub struct Attempt {
+    account: String,
+    address: Option<IpAddr>,
+}
+
+fn one_more<K>(count: Option<moka::Entry<K, u32>>) -> u32 {
+    count.map_or(1, |e| e.into_value().saturating_add(1))
+}
+
 impl SignInThrottle {
-    /// Whether another attempt for `email` from `address` may be checked at all.
-    pub fn allows(&self, email: &str, address: Option<IpAddr>) -> bool {
-        let account = self.accounts.get(&email.to_lowercase()).unwrap_or(0);
-        let from = address.and_then(|a| self.addresses.get(&a)).unwrap_or(0);
-        account < ACCOUNT_FAILURES && from < ADDRESS_FAILURES
+    /// Counts an attempt for `email` (normalized) from `address`; `None` when either has failed
+    /// too often recently.
+    pub fn attempt(&self, email: &str, address: Option<IpAddr>) -> Option<Attempt> {
+        let address = address.map(address_key);
+        let account = self
+            .accounts
+            .entry(email.to_owned())
+            .and_upsert_with(one_more)
+            .into_value();
+        let from = address.map_or(0, |a| {
+            self.addresses
+                .entry(a)
+                .and_upsert_with(one_more)
+                .into_value()
+        });
+        (account <= ACCOUNT_FAILURES && from <= ADDRESS_FAILURES).then(|| Attempt {
+            account: email.to_owned(),
+            address,
+        })
     }
 
-    pub fn failed(&self, email: &str, address: Option<IpAddr>) {
-        let key = email.to_lowercase();
-        self.accounts
-            .insert(key.clone(), self.accounts.get(&key).unwrap_or(0) + 1);
-        if let Some(a) = address {
+    /// The attempt's password was right: the account's failures are forgotten, and the address
+    /// is not charged for it.
+    pub fn succeeded(&self, attempt: Attempt) {
+        self.accounts.invalidate(&attempt.account);
+        if let Some(a) = attempt.address {
             self.addresses
-                .insert(a, self.addresses.get(&a).unwrap_or(0) + 1);
+                .entry(a)
+                .and_compute_with(|e| match e.map(|e| e.into_value()) {
+                    Some(n) if n > 1 => moka::ops::compute::Op::Put(n - 1),
+                    _ => moka::ops::compute::Op::Remove,
+                });
         }
     }
 }
@@ -117,5 +166,34 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_bit_prefix() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(c));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(v4), v4);
+    }
+
+    #[test]
+    fn attempts_are_counted_before_the_check_and_a_success_is_taken_back() {
+        let throttle = SignInThrottle::default();
+        let from: Option<IpAddr> = Some("192.0.2.7".parse().unwrap());
+        for _ in 0..ACCOUNT_FAILURES {
+            assert!(throttle.attempt("a@x.example", from).is_some());
+        }
+        assert!(throttle.attempt("a@x.example", from).is_none());
+        let ok = throttle.attempt("b@x.example", from).unwrap();
+        throttle.succeeded(ok);
+        assert!(throttle.attempt("b@x.example", from).is_some());
     }
 }

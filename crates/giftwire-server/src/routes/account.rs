@@ -23,7 +23,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::oauth::{SESSION_LIFETIME_SECS, verify_password};
 use crate::pages::{self, ACCOUNT_FORMS, random_hex};
-use crate::session::{self, ClientAddress, forget_session, session_cookie, signed_in};
+use crate::session::{
+    self, ClientAddress, forget_session, normalize_email, session_cookie, signed_in,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -129,32 +131,38 @@ async fn sign_in(
         };
         (jar, pages::render(status, &page)).into_response()
     };
-    if !state.sign_ins.allows(&form.email, address) {
+    let email = normalize_email(&form.email);
+    // Longer than any email address: not worth an argon2 check (nor room in the throttle).
+    let plausible = email.len() <= 254;
+    let Some(attempt) = state
+        .sign_ins
+        .attempt(if plausible { &email } else { "" }, address)
+    else {
         return again(
             jar,
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed sign-ins. Please wait 15 minutes and try again.",
         );
-    }
-    let found = match state.store.password_user(form.email.trim()).await {
-        Ok(found) => found,
-        Err(_) => return unavailable(),
+    };
+    let found = if plausible {
+        match state.store.password_user(&email).await {
+            Ok(found) => found,
+            Err(_) => return unavailable(),
+        }
+    } else {
+        None
     };
     let (user, stored) = match found {
         Some(found) => (Some(found.user), Some(found.password_hash)),
         None => (None, None),
     };
+    // One argon2 check whether or not the account exists (against a decoy when it does not).
+    let matches = verify_password(stored, form.password.clone()).await;
     let user = match user {
-        Some(user) if verify_password(stored, form.password.clone()).await => user,
-        _ => {
-            if user.is_none() {
-                // The same work as a wrong password (verify_password did it against a decoy).
-                let _ = verify_password(None, form.password.clone()).await;
-            }
-            state.sign_ins.failed(&form.email, address);
-            return again(jar, StatusCode::UNAUTHORIZED, "Invalid email or password.");
-        }
+        Some(user) if matches => user,
+        _ => return again(jar, StatusCode::UNAUTHORIZED, "Invalid email or password."),
     };
+    state.sign_ins.succeeded(attempt);
     // A new session id at every sign-in: a value planted before it is worth nothing after.
     let value = format!("gws_{}", random_hex::<32>());
     let now = state.clock.now();

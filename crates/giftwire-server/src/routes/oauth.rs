@@ -453,18 +453,49 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
     if !json {
         return parse_params(body).map_err(|e| oauth_error("invalid_request", e));
     }
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|_| oauth_error("invalid_request", "the body is not a JSON object"))?;
-    object
-        .into_iter()
-        .map(|(key, value)| match value {
-            serde_json::Value::String(s) => Ok((key, s)),
-            _ => Err(oauth_error(
+    let JsonParams(pairs) = serde_json::from_slice(body).map_err(|_| {
+        oauth_error(
+            "invalid_request",
+            "the body is not a JSON object of strings",
+        )
+    })?;
+    let mut params = Params::new();
+    for (key, value) in pairs {
+        if params.contains_key(&key) {
+            return Err(oauth_error(
                 "invalid_request",
-                format!("the parameter {key:?} must be a string"),
-            )),
-        })
-        .collect()
+                format!("the parameter {key:?} is given more than once"),
+            ));
+        }
+        params.insert(key, value);
+    }
+    Ok(params)
+}
+
+/// A JSON object of strings, each key as often as it came (a map would keep the last silently).
+struct JsonParams(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for JsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = JsonParams;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonParams, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(JsonParams(pairs))
+            }
+        }
+        deserializer.deserialize_map(Pairs)
+    }
 }
 
 /// `client_id:client_secret` of an `Authorization: Basic` header, each form-urlencoded

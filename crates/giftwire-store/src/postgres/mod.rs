@@ -1,7 +1,7 @@
-//! The PostgreSQL store. Writes that read first lock what they read (`FOR UPDATE`, or the
-//! organization's row for new sends); page reads run in one `REPEATABLE READ` snapshot. Columns
-//! are selected in the same order and types as the SQLite store's, converting `timestamptz` to
-//! epoch seconds and `numeric` to text in SQL.
+//! The PostgreSQL store. Writes that read first lock what they read (`FOR UPDATE`; the
+//! organization's row for new sends, a token family's code row for its tokens); page reads run in
+//! one `REPEATABLE READ` snapshot. Columns are selected in the same order and types as the SQLite
+//! store's, converting `timestamptz` to epoch seconds and `numeric` to text in SQL.
 
 use std::str::FromStr;
 

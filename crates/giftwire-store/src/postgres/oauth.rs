@@ -26,11 +26,24 @@ fn hash(h: &TokenHash) -> Vec<u8> {
     h.as_bytes().to_vec()
 }
 
+/// Locks a family (its code's row) until the transaction ends. Every write to a family takes it
+/// first: a revocation then waits for a rotation in flight and sees the token it inserted (under
+/// READ COMMITTED, an UPDATE alone would miss rows committed after it began).
+async fn lock_family(conn: &mut PgConnection, code: CodeId) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM oauth_codes WHERE id = $1 FOR UPDATE")
+        .bind(code.get())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 async fn revoke_family(
     conn: &mut PgConnection,
     code: CodeId,
     at: Timestamp,
 ) -> Result<Vec<TokenHash>, StoreError> {
+    lock_family(conn, code).await?;
     let rows = sqlx::query(
         "UPDATE api_tokens SET revoked_at = to_timestamp($2) WHERE code_id = $1 AND revoked_at IS NULL \
          RETURNING token_hash",
@@ -192,6 +205,7 @@ impl OAuthStore for PgStore {
     ) -> Result<Exchanged, StoreError> {
         self.write(move |tx| {
                 Box::pin(async move {
+                    lock_family(tx, code).await?;
                     let fresh = sqlx::query(
                         "UPDATE oauth_codes SET used_at = to_timestamp($2) WHERE id = $1 AND used_at IS NULL",
                     )
@@ -249,6 +263,7 @@ impl OAuthStore for PgStore {
     ) -> Result<Exchanged, StoreError> {
         self.write(move |tx| {
                 Box::pin(async move {
+                    lock_family(tx, token.code).await?;
                     let retired = sqlx::query(
                         "UPDATE api_tokens SET refreshed_at = to_timestamp($3), revoked_at = to_timestamp($3) \
                          WHERE org_id = $1 AND id = $2 \

@@ -1997,6 +1997,92 @@ async fn the_consent_page_escapes_what_the_client_chose(backend: Backend) {
     assert_eq!(consent_form(&page).field("state"), Some(state));
 }
 
+async fn a_family_revoked_while_it_is_being_refreshed_keeps_no_token(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Initech", "UTC").await;
+    with_password(&app, &org.user).await;
+    let client = register(&app, &org, "Pipeline CRM", CALLBACK, "public", true).await;
+    for _ in 0..5 {
+        let code = code_for(&app, &org.user.email, &Authorization::new(&client)).await;
+        let first = exchange(&app, &client, &code, None).await.tokens();
+        // A thief refreshes as fast as it can while the rightful client presents the code
+        // again: whatever pair the thief holds last, the family's revocation reaches it.
+        let thief = async {
+            let (mut access, mut refresh_token) = (first.access.clone(), first.refresh.clone());
+            for _ in 0..200 {
+                let answer = refresh(&app, &client, &refresh_token, None).await;
+                if answer.status != 200 {
+                    return (access, refresh_token);
+                }
+                let tokens = answer.tokens();
+                (access, refresh_token) = (tokens.access, tokens.refresh);
+            }
+            panic!("the family was never revoked");
+        };
+        let replay = async {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            exchange(&app, &client, &code, None)
+                .await
+                .refused(400, "invalid_grant");
+        };
+        let ((access, refresh_token), ()) = tokio::join!(thief, replay);
+        assert_eq!(api(&app, &access).await, 401);
+        refresh(&app, &client, &refresh_token, None)
+            .await
+            .refused(400, "invalid_grant");
+    }
+}
+
+async fn a_json_body_may_not_repeat_a_parameter(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Initech", "UTC").await;
+    let client = register(&app, &org, "Pipeline CRM", CALLBACK, "public", true).await;
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("Authorization", basic(&client))
+        .header("Content-Type", "application/json")
+        .body(r#"{"grant_type":"authorization_code","grant_type":"refresh_token","refresh_token":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    Answer::read(response).await.refused(400, "invalid_request");
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("Authorization", basic(&client))
+        .header("Content-Type", "application/json")
+        .body(r#"{"grant_type":"refresh_token","refresh_token":7}"#)
+        .send()
+        .await
+        .unwrap();
+    Answer::read(response).await.refused(400, "invalid_request");
+}
+
+async fn spellings_of_one_email_share_its_failed_sign_ins(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Initech", "UTC").await;
+    with_password(&app, &org.user).await;
+    let email = org.user.email.as_str();
+    let browser = browser();
+    let spellings = [
+        email.to_uppercase(),
+        format!(" {email}"),
+        format!("\t{email} "),
+        email.to_owned(),
+        format!("  {}", email.to_uppercase()),
+    ];
+    for spelling in &spellings {
+        let response = submit_sign_in(&app, &browser, spelling, "a guess", "/").await;
+        assert_eq!(response.status(), 401, "{spelling:?}");
+    }
+    let response = submit_sign_in(&app, &browser, &format!(" {email} "), PASSWORD, "/").await;
+    assert_eq!(response.status(), 429);
+    assert!(session_cookie(&response).is_none());
+}
+
 backend_tests!(
     the_whole_flow_with_a_confidential_client,
     a_public_client_must_prove_it_started_the_flow,
@@ -2021,4 +2107,7 @@ backend_tests!(
     a_native_app_gets_its_code_on_a_page,
     registration_refuses_redirect_uris_that_could_leak_codes,
     the_consent_page_escapes_what_the_client_chose,
+    a_family_revoked_while_it_is_being_refreshed_keeps_no_token,
+    a_json_body_may_not_repeat_a_parameter,
+    spellings_of_one_email_share_its_failed_sign_ins,
 );
