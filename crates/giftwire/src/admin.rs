@@ -188,21 +188,23 @@ pub async fn token(store: &dyn Store, clock: &Clock, command: TokenCommand) -> R
     }
 }
 
+/// An application as the commands print it: with its secret when it was just created (in the
+/// order `app create` documents), with whether it is revoked when listed.
 fn app_json(app: &App, client_secret: Option<&str>, with_secret: bool) -> Value {
-    let mut out = json!({
-        "id": app.id,
-        "client_id": app.client_id,
-        "name": app.name,
-        "redirect_uris": app.redirect_uris,
-        "scopes": app.scopes.to_string(),
-        "confidential": app.confidential(),
-    });
+    let mut out = serde_json::Map::new();
+    out.insert("id".into(), json!(app.id));
+    out.insert("client_id".into(), json!(app.client_id));
     if with_secret {
-        out["client_secret"] = json!(client_secret);
-    } else {
-        out["revoked"] = json!(app.revoked_at.is_some());
+        out.insert("client_secret".into(), json!(client_secret));
     }
-    out
+    out.insert("name".into(), json!(app.name));
+    out.insert("redirect_uris".into(), json!(app.redirect_uris));
+    out.insert("scopes".into(), json!(app.scopes.to_string()));
+    out.insert("confidential".into(), json!(app.confidential()));
+    if !with_secret {
+        out.insert("revoked".into(), json!(app.revoked_at.is_some()));
+    }
+    Value::Object(out)
 }
 
 pub async fn app(store: &dyn Store, clock: &Clock, command: AppCommand) -> Result<Value> {

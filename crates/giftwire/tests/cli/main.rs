@@ -483,11 +483,11 @@ fn app_create_shows_the_secret_once_list_hides_it_and_revoke_disables_the_app() 
         [
             "id",
             "client_id",
+            "client_secret",
             "name",
             "redirect_uris",
             "scopes",
-            "confidential",
-            "client_secret"
+            "confidential"
         ]
     );
     assert_eq!(app["scopes"], "public write");
@@ -531,7 +531,11 @@ fn app_create_shows_the_secret_once_list_hides_it_and_revoke_disables_the_app() 
     for (uri, why) in [
         ("http://crm.example/cb", "https"),
         ("https://crm.example/cb#x", "fragment"),
-        ("not a url", "not a URL"),
+        ("not-a-url", "not a URL"),
+        (
+            "https://crm.example/cb\nhttp://evil.example/",
+            "control characters",
+        ),
     ] {
         let err = cli.refused(&[
             "app",
