@@ -1163,7 +1163,10 @@ fn demo_prints_an_oauth_application_and_a_sign_in_that_complete_the_flow_in_a_br
             .await
             .unwrap();
         let code = shown
-            .split("<code id=\"authorization_code\">")
+            .split("<code id=\"authorization_code\"")
+            .nth(1)
+            .unwrap()
+            .split('>')
             .nth(1)
             .unwrap()
             .split('<')
