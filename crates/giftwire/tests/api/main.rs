@@ -5,6 +5,7 @@
 mod db;
 
 mod auth;
+mod browser;
 mod caching;
 mod create;
 mod errors;
