@@ -84,6 +84,8 @@ pub struct TestConfig {
     pub rewrite_url: Option<RewriteUrl>,
     /// What one client may take (the defaults of `serve` otherwise).
     pub limits: Option<giftwire_server::Limits>,
+    /// Where browsers reach the server (its own address by default).
+    pub public_url: Option<url::Url>,
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
@@ -112,7 +114,11 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
             app_rate_limit_per_second: config.app_rate_limit_per_second,
             auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
             cache: config.cache.unwrap_or_default(),
-            public_url: Some(address.parse().expect("a URL")),
+            public_url: Some(
+                config
+                    .public_url
+                    .unwrap_or_else(|| address.parse().expect("a URL")),
+            ),
             limits: config.limits.unwrap_or_default(),
         },
     );

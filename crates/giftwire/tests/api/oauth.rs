@@ -1660,6 +1660,8 @@ async fn signing_out_ends_the_session_on_the_server(backend: Backend) {
     for attribute in ["httponly", "samesite=lax", "path=/"] {
         assert!(lower.contains(attribute), "{attribute} in {cookie}");
     }
+    // Reached over plain HTTP: a Secure cookie would never come back.
+    assert!(!lower.contains("secure"), "{cookie}");
     let session = cookie.split(';').next().unwrap_or_default().to_owned();
     let request = Authorization::new(&client);
     let page = consent(&app, &browser, &request).await;
@@ -2083,6 +2085,55 @@ async fn spellings_of_one_email_share_its_failed_sign_ins(backend: Backend) {
     assert!(session_cookie(&response).is_none());
 }
 
+async fn cookies_are_secure_when_the_server_is_reached_over_https(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        TestConfig {
+            public_url: Some("https://gifts.example".parse().unwrap()),
+            ..TestConfig::default()
+        },
+    )
+    .await;
+    let org = app.create_org("Initech", "UTC").await;
+    with_password(&app, &org.user).await;
+    // A plain client: a cookie store would keep Secure cookies off this test's plain HTTP.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = plain.get(app.url("/sign_in")).send().await.unwrap();
+    let form_cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gw_form="))
+        .expect("the form cookie");
+    let lower = form_cookie.to_ascii_lowercase();
+    for attribute in ["secure", "httponly", "samesite=lax"] {
+        assert!(lower.contains(attribute), "{attribute} in {form_cookie}");
+    }
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let signed_in = plain
+        .post(app.url("/sign_in"))
+        .header("Cookie", form_cookie.split(';').next().unwrap())
+        .form(&[
+            ("email", org.user.email.as_str()),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("return_to", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let session = session_cookie(&signed_in).expect("a session cookie");
+    let lower = session.to_ascii_lowercase();
+    for attribute in ["secure", "httponly", "samesite=lax"] {
+        assert!(lower.contains(attribute), "{attribute} in {session}");
+    }
+}
+
 backend_tests!(
     the_whole_flow_with_a_confidential_client,
     a_public_client_must_prove_it_started_the_flow,
@@ -2110,4 +2161,5 @@ backend_tests!(
     a_family_revoked_while_it_is_being_refreshed_keeps_no_token,
     a_json_body_may_not_repeat_a_parameter,
     spellings_of_one_email_share_its_failed_sign_ins,
+    cookies_are_secure_when_the_server_is_reached_over_https,
 );
