@@ -382,16 +382,20 @@ async fn native_page(RawQuery(query): RawQuery) -> Response {
 // ---------------------------------------------------------------------------------------------
 // The token endpoint.
 
-/// An error of the token endpoint (RFC 6749 §5.2), as `{"error", "error_description"}`.
+/// An error of the token and revocation endpoints, as `{"error", "error_description"}`: the
+/// client's (RFC 6749 §5.2), or the server's (`server_error`, with the status and headers the API
+/// gives the same failure: 503 with `Retry-After` for an unavailable database, 500 otherwise).
 struct OAuthError {
     error: &'static str,
     description: String,
+    server: Option<crate::error::ApiError>,
 }
 
 fn oauth_error(error: &'static str, description: impl Into<String>) -> OAuthError {
     OAuthError {
         error,
         description: description.into(),
+        server: None,
     }
 }
 
@@ -411,6 +415,14 @@ fn no_store(mut response: Response) -> Response {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        if let Some(api) = self.server {
+            let status = api.status();
+            // Logged once, and given its headers, as the API would; the body is OAuth's.
+            let mut response = api.into_response();
+            let body = json_response(status, &error_json(self.error, &self.description));
+            *response.body_mut() = body.into_body();
+            return no_store(response);
+        }
         let status = if self.error == "invalid_client" {
             StatusCode::UNAUTHORIZED
         } else {
@@ -432,10 +444,12 @@ impl IntoResponse for OAuthError {
 
 impl From<giftwire_core::StoreError> for OAuthError {
     fn from(e: giftwire_core::StoreError) -> OAuthError {
-        // Store failures are not the client's: answered in the API's envelope (503 or 500).
         let api = crate::error::ApiError::from(e);
-        tracing::debug!(error = %api, "token endpoint");
-        oauth_error("server_error", api.to_string())
+        OAuthError {
+            error: "server_error",
+            description: api.to_string(),
+            server: Some(api),
+        }
     }
 }
 
@@ -634,10 +648,6 @@ fn forget(state: &AppState, revoked: &[TokenHash]) {
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match exchange(&state, &headers, &body).await {
         Ok(response) => response,
-        Err(e) if e.error == "server_error" => no_store(json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &error_json(e.error, &e.description),
-        )),
         Err(e) => e.into_response(),
     }
 }
@@ -799,10 +809,6 @@ async fn revoke(
     .await;
     match result {
         Ok(response) => response,
-        Err(e) if e.error == "server_error" => no_store(json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &error_json(e.error, &e.description),
-        )),
         Err(e) => e.into_response(),
     }
 }

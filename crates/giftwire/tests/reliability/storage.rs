@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use crate::harness::{self, Fixture, Server, create, get, sh, total};
 
 /// A small tmpfs mounted on a temporary folder, unmounted when dropped.
@@ -241,4 +243,66 @@ async fn sqlite_locked_by_another_process_beyond_the_timeout_is_a_503_in_time_an
         "the next request after the lock is gone: {answer:?}"
     );
     assert_eq!(total(&client, &server, &fixture).await, 2);
+}
+
+#[tokio::test]
+async fn the_token_endpoints_answer_a_locked_database_with_a_503_server_error_and_recover() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    Fixture::create(&url);
+    let app = harness::admin(
+        &url,
+        &[
+            "app",
+            "create",
+            "--org",
+            "1",
+            "--name",
+            "CRM",
+            "--redirect-uri",
+            "https://crm.example/cb",
+        ],
+    );
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap().to_owned(),
+        app["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let server = Server::start(&url, &["--database-timeout", "0.5"]);
+    let client = reqwest::Client::new();
+    let revoke = || {
+        client
+            .post(server.url("/oauth/revoke"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", "gw_some_token")])
+            .send()
+    };
+
+    // Revoking writes: with the write lock held elsewhere, it cannot, and says so as OAuth does.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let response = revoke().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "server_error", "{body}");
+    let description = body["error_description"].as_str().unwrap().to_lowercase();
+    for internal in ["sqlite", "sql", "database", "pool", "lock"] {
+        assert!(
+            !description.contains(internal),
+            "{internal:?} in {description:?}"
+        );
+    }
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let response = revoke().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        serde_json::json!({})
+    );
 }
