@@ -941,6 +941,14 @@ async fn the_whole_flow_with_a_confidential_client(backend: Backend) {
     assert_ne!(renewed.refresh, tokens.refresh);
     assert_eq!(renewed.scope, "public");
     assert_eq!(api(&app, &tokens.access).await, 401);
+    // CONTRACT §2: a revoked OAuth token is an invalid token like any other.
+    let revoked = app
+        .get_raw("/api/v3/send", Some(&format!("Bearer {}", tokens.access)))
+        .await;
+    assert_eq!(
+        revoked.headers()["www-authenticate"],
+        r#"Bearer realm="giftwire", error="invalid_token""#
+    );
     assert_eq!(api(&app, &renewed.access).await, 200);
 
     // The client revokes the new access token, named in the query string: a 401 at once.
@@ -1106,7 +1114,7 @@ async fn a_refresh_may_narrow_the_scopes_but_never_widen_them(backend: Backend) 
         .tokens();
     assert_eq!(narrowed.scope, "public");
     assert_eq!(api(&app, &narrowed.access).await, 200);
-    let (status, _, body) = app
+    let (status, headers, body) = app
         .post(
             "/api/v3/send",
             &narrowed.access,
@@ -1115,6 +1123,16 @@ async fn a_refresh_may_narrow_the_scopes_but_never_widen_them(backend: Backend) 
         )
         .await;
     assert_eq!(status, 403, "{body}");
+    // CONTRACT §2: an OAuth token without the scope is answered as any token is.
+    assert_eq!(body["success"], false, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("write"),
+        "{body}"
+    );
+    assert_eq!(
+        headers["www-authenticate"],
+        r#"Bearer realm="giftwire", error="insufficient_scope", scope="write""#
+    );
 
     // Back to public write from the narrowed grant: refused, and nothing wider is issued.
     refresh(&app, &client, &narrowed.refresh, Some("public write"))
@@ -1871,6 +1889,18 @@ async fn the_token_endpoint_and_sign_in_are_limited_per_address(backend: Backend
     }
     let answer = token(&app, Auth::Basic(&client), &guess).await;
     assert_eq!(answer.status, 429, "{answer:?}");
+    // CONTRACT §2: the envelope, Retry-After (seconds) and X-Rate-Limit-Reset (unix seconds).
+    assert_eq!(answer.body["success"], false, "{answer:?}");
+    let retry_after: u64 = header(&answer.headers, "retry-after")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{answer:?}");
+    let reset: i64 = header(&answer.headers, "x-rate-limit-reset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(reset >= jiff::Timestamp::now().as_second(), "{answer:?}");
 
     let app = spawn_with(backend, limited()).await;
     let org = app.create_org("Initech", "UTC").await;
