@@ -64,13 +64,11 @@ impl Scopes {
 
 impl fmt::Display for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for scope in Scope::ALL.iter().filter(|s| self.contains(**s)) {
-            if !first {
+        for (i, scope) in self.iter().enumerate() {
+            if i > 0 {
                 f.write_str(" ")?;
             }
             f.write_str(scope.as_str())?;
-            first = false;
         }
         Ok(())
     }

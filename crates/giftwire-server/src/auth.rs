@@ -3,10 +3,9 @@
 //! rate limits; the typed extractor [`Authenticated`] hands it to handlers, or answers 401. Authorization is explicit in each handler,
 //! with [`Authenticated::require`], which answers 403 for a valid token without the scope.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -108,10 +107,10 @@ fn counted_per_address(method: &Method, path: &str) -> bool {
 /// token endpoint is counted against its client address.
 pub(crate) async fn gatekeeper(state: &AppState, mut request: Request, next: Next) -> Response {
     if counted_per_address(request.method(), request.uri().path())
-        && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
+        && let Some(address) = crate::session::client_address(request.extensions())
         && let Err(e) = state
             .rate_limiter
-            .check(RateKey::Address(crate::session::address_key(peer.ip())))
+            .check(RateKey::Address(crate::session::address_key(address)))
     {
         return e.into_response();
     }

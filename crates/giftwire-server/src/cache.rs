@@ -1,10 +1,10 @@
 //! In-memory caches of the hot path, both exact by construction:
 //!
 //! - **Tokens**: a successful authentication of an operator token is reused for a short time
-//!   (one second by default), so a busy client costs one token lookup a second. OAuth tokens
-//!   are looked up on every request (they are revoked by their clients and applications). Expiry is still checked on every request;
-//!   revocation through this server takes effect at once (it forgets the token), revocation by
-//!   another process (the admin commands) within the time to live.
+//!   (one second by default), so a busy client costs one token lookup a second; expiry is still
+//!   checked on every request, and a revocation by the admin commands takes effect within the
+//!   time to live. OAuth tokens are never cached: revoked by their clients, their family or
+//!   their application from any process, they fail at the next request.
 //! - **Pages**: the rendered `sends` array of a page, keyed by the page's range and its
 //!   [`PageVersion`] (the sum of its sends' change counters and the catalog version). A request
 //!   reads the version (one indexed range read) and reuses the bytes only when it is unchanged,
@@ -99,15 +99,6 @@ impl Caches {
     pub fn remember_token(&self, hash: TokenHash, principal: Arc<Principal>) {
         if let Some(tokens) = &self.tokens {
             tokens.insert(hash, principal);
-        }
-    }
-
-    /// Forgets tokens that were just revoked, so that they fail at once.
-    pub fn forget_tokens(&self, hashes: &[TokenHash]) {
-        if let Some(tokens) = &self.tokens {
-            for hash in hashes {
-                tokens.invalidate(hash);
-            }
         }
     }
 

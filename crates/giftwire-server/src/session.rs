@@ -150,6 +150,13 @@ impl SignInThrottle {
 }
 
 /// The client's address, when the server knows it (it does behind its own listener).
+pub(crate) fn client_address(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// [`client_address`] as an extractor.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientAddress(pub Option<IpAddr>);
 
@@ -160,12 +167,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        Ok(ClientAddress(client_address(&parts.extensions)))
     }
 }
 

@@ -39,6 +39,8 @@ pub(crate) fn team(row: &impl RowExt) -> Result<Team, StoreError> {
 
 /// The columns of [`user`].
 pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role";
+/// [`USER_COLUMNS`] of a query that calls the users table `u`.
+pub(crate) const USER_COLUMNS_U: &str = "u.id, u.org_id, u.team_id, u.name, u.email, u.role";
 
 pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
     Ok(User {

@@ -7,10 +7,8 @@ use jiff::Timestamp;
 
 use super::SqliteStore;
 use super::errors::{db_err, on_unique};
-use crate::records;
+use crate::records::{self, USER_COLUMNS_U};
 use crate::rows::RowExt;
-
-const USER_COLUMNS_U: &str = "u.id, u.org_id, u.team_id, u.name, u.email, u.role";
 
 #[async_trait]
 impl AccountStore for SqliteStore {

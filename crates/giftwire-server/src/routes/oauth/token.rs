@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use giftwire_api::oauth::{OAuthErrorBody, TokenResponse};
 use giftwire_core::store::{App, NewOAuthToken};
-use giftwire_core::{PlainToken, Scopes, TokenHash};
+use giftwire_core::{PlainToken, Scopes};
 use jiff::SignedDuration;
 
 use super::{Params, param, parse_params};
@@ -274,10 +274,6 @@ fn token_response(pair: NewPair) -> Response {
     ))
 }
 
-fn forget(state: &AppState, revoked: &[TokenHash]) {
-    state.caches.forget_tokens(revoked);
-}
-
 pub(super) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -329,8 +325,7 @@ async fn code_grant(state: &AppState, app: &App, params: &Params) -> Result<Resp
     let now = state.clock.now();
     if found.used_at.is_some() {
         // A code presented twice was intercepted or replayed: nothing issued from it stands.
-        let revoked = state.store.revoke_family(found.id, now).await?;
-        forget(state, &revoked);
+        state.store.revoke_family(found.id, now).await?;
         return Err(invalid("the code was already used"));
     }
     if found.app_id != app.id {
@@ -357,7 +352,6 @@ async fn code_grant(state: &AppState, app: &App, params: &Params) -> Result<Resp
         .store
         .redeem_code(found.id, now, pair.token.clone())
         .await?;
-    forget(state, &exchanged.revoked);
     if !exchanged.issued {
         return Err(invalid("the code was already used"));
     }
@@ -386,8 +380,7 @@ async fn refresh_grant(
     let now = state.clock.now();
     if grant.spent {
         // A rotated refresh token came back: one of its holders stole it. The family dies.
-        let revoked = state.store.revoke_family(grant.code_id, now).await?;
-        forget(state, &revoked);
+        state.store.revoke_family(grant.code_id, now).await?;
         return Err(invalid());
     }
     let scopes = match param(params, "scope") {
@@ -407,7 +400,6 @@ async fn refresh_grant(
         .store
         .rotate(grant.token_id, now, pair.token.clone())
         .await?;
-    forget(state, &exchanged.revoked);
     if !exchanged.issued {
         return Err(invalid());
     }
@@ -429,7 +421,7 @@ pub(super) async fn revoke(
         let token = param(&params, "token")
             .or_else(|| param(&query, "token"))
             .ok_or_else(|| oauth_error("invalid_request", "token is required"))?;
-        let revoked = state
+        state
             .store
             .revoke_app_token(
                 app.id,
@@ -437,7 +429,6 @@ pub(super) async fn revoke(
                 state.clock.now(),
             )
             .await?;
-        forget(&state, &revoked);
         Ok::<_, OAuthError>(no_store(json_response(
             StatusCode::OK,
             &serde_json::json!({}),
