@@ -211,9 +211,11 @@ async fn a_person_signs_in_and_authorizes_an_application_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for_url(&browser, |u| u.path() == "/sign_in").await;
+    // The page signed out from is /sign_in too: wait for the form, not for the address.
     browser
-        .find(Locator::Css("input[name=password]"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[name=password]"))
         .await
         .expect("the sign-in form again");
     browser
