@@ -32,6 +32,10 @@ pub enum StoreError {
     /// A uniqueness rule refused the write (e.g. a user's email in an organization).
     #[error("{0}")]
     Conflict(String),
+    /// A rule of the data refused the write, for a reason the client can fix (a balance that
+    /// cannot cover a send); nothing was written. The message says why.
+    #[error("{0}")]
+    Refused(String),
     /// The lifecycle refused a status change; nothing was written.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),

@@ -30,7 +30,7 @@ pub use error::{InvalidValue, StoreError, Unreachable};
 pub use gid::SendGid;
 pub use ids::{AppId, CodeId, OrgId, SendId, TeamId, TokenId, TouchId, UserId};
 pub use lifecycle::{LifecycleError, Transition};
-pub use money::{Currency, Money};
+pub use money::{Amount, Currency, Money};
 pub use page::{PageParamError, PageRequest};
 pub use status::SendStatus;
 pub use store::Store;

@@ -9,7 +9,7 @@ use crate::error::InvalidValue;
 
 /// A non-negative exact amount. It renders in its shortest form with at least one fractional
 /// digit: `2.0`, `25.5`, `19.99`, `0.0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
 
 impl Money {
@@ -35,6 +35,99 @@ impl Money {
     /// The sum of two amounts (used for prices plus shipping).
     pub fn checked_add(self, other: Money) -> Option<Money> {
         Money::from_decimal(self.0.checked_add(other.0)?).ok()
+    }
+
+    /// The amount in ten-thousandths ([`Money::MAX_FRACTION_DIGITS`]), exact: how balances and
+    /// their movements are stored, so that databases add them up without rounding.
+    pub fn units(self) -> i64 {
+        // At most 12 integer and 4 fractional digits: 10^16 units fit an i64.
+        (self.0 * Decimal::from(Amount::UNITS_PER_ONE))
+            .trunc()
+            .try_into()
+            .unwrap_or(i64::MAX)
+    }
+
+    /// The amount of `units` ten-thousandths; `None` when negative.
+    pub fn from_units(units: i64) -> Option<Money> {
+        (units >= 0).then(|| Money(Decimal::new(units, Money::MAX_FRACTION_DIGITS).normalize()))
+    }
+
+    /// The whole part, for the fields the documentation types as integers (`budget`,
+    /// `team_balance`): fractions are dropped, never rounded up.
+    pub fn whole(self) -> i64 {
+        self.units() / Amount::UNITS_PER_ONE
+    }
+
+    /// The amount without a forced fractional digit (`"50000"`, `"49.5"`), as the documentation
+    /// shows `monthly_budget`.
+    pub fn plain(self) -> String {
+        self.0.normalize().to_string()
+    }
+}
+
+/// A signed exact amount, in ten-thousandths: a movement of a balance (a credit is positive, a
+/// draw negative). It renders as [`Money`] does, with a `-` for draws: `-25.5`, `100.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(i64);
+
+impl Amount {
+    pub const UNITS_PER_ONE: i64 = 10_000;
+
+    pub fn from_units(units: i64) -> Amount {
+        Amount(units)
+    }
+
+    pub fn units(self) -> i64 {
+        self.0
+    }
+
+    pub fn credit(money: Money) -> Amount {
+        Amount(money.units())
+    }
+
+    pub fn draw(money: Money) -> Amount {
+        Amount(-money.units())
+    }
+
+    pub fn is_draw(self) -> bool {
+        self.0 < 0
+    }
+
+    /// The amount without its sign.
+    pub fn magnitude(self) -> Money {
+        Money(
+            Decimal::new(self.0, Money::MAX_FRACTION_DIGITS)
+                .abs()
+                .normalize(),
+        )
+    }
+}
+
+impl FromStr for Amount {
+    type Err = InvalidValue;
+
+    /// A [`Money`] amount, optionally preceded by `-`.
+    fn from_str(s: &str) -> Result<Amount, InvalidValue> {
+        let invalid = || InvalidValue::new("amount", s);
+        match s.strip_prefix('-') {
+            Some(rest) => Ok(Amount::draw(rest.parse().map_err(|_| invalid())?)),
+            None => Ok(Amount::credit(s.parse().map_err(|_| invalid())?)),
+        }
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_draw() {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", self.magnitude())
+    }
+}
+
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -178,7 +271,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn amounts_convert_to_units_exactly_and_movements_carry_a_sign() {
+        let m: Money = "1234.5678".parse().unwrap();
+        assert_eq!(m.units(), 12_345_678);
+        assert_eq!(Money::from_units(12_345_678), Some(m));
+        assert_eq!(Money::from_units(-1), None);
+        assert_eq!(Money::from_units(0).unwrap().to_string(), "0.0");
+        assert_eq!(
+            "999999999999.9999".parse::<Money>().unwrap().units(),
+            9_999_999_999_999_999
+        );
+        assert_eq!(m.whole(), 1234);
+        assert_eq!("50000".parse::<Money>().unwrap().plain(), "50000");
+        assert_eq!("49.50".parse::<Money>().unwrap().plain(), "49.5");
+        assert_eq!(Amount::draw("25.5".parse().unwrap()).to_string(), "-25.5");
+        assert_eq!(Amount::credit("100".parse().unwrap()).to_string(), "100.0");
+        assert_eq!("-0.25".parse::<Amount>().unwrap().units(), -2_500);
+        assert_eq!("7".parse::<Amount>().unwrap().units(), 70_000);
+        for bad in ["--1", "+1", "-", "- 1", "1-"] {
+            assert!(bad.parse::<Amount>().is_err(), "{bad:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn units_round_trip(int in 0u64..1_000_000_000_000, frac in 0u32..10_000) {
+            let money: Money = format!("{int}.{frac:04}").parse().unwrap();
+            prop_assert_eq!(Money::from_units(money.units()), Some(money));
+            prop_assert_eq!(Amount::draw(money).magnitude(), money);
+        }
+
         #[test]
         fn rendering_round_trips_and_matches_the_schema(int in 0u64..1_000_000_000, frac in 0u32..10_000) {
             let input = format!("{int}.{frac:04}");

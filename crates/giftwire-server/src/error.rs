@@ -57,6 +57,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(message) => ApiError::Conflict(message),
+            StoreError::Refused(message) => ApiError::BadRequest(message),
             StoreError::Lifecycle(e) => ApiError::Conflict(e.to_string()),
             StoreError::Unavailable(source) => ApiError::Unavailable(source),
             StoreError::Internal(source) => ApiError::Internal(source),

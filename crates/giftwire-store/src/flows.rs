@@ -2,15 +2,18 @@
 //! implements [`SendSql`] (small statements in its own SQL) on its connection; the steps, their
 //! order and the lifecycle checks live here, inside the caller's transaction.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use giftwire_core::delivery::deadline_after;
 use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry, Transition};
 use giftwire_core::store::{
-    Created, CreatedSend, IdempotencyClaim, NewSend, SendOrder, SendRecord,
+    Created, CreatedSend, IdempotencyClaim, MovementKind, NewMovement, NewSend, SeedSend,
+    SendOrder, SendRecord,
 };
 use giftwire_core::{
-    Address, Deadline, Delivery, InvalidValue, Money, NewMail, OrgId, SendId, SendKind, SendStatus,
-    StoreError, Variant,
+    Address, Amount, Deadline, Delivery, InvalidValue, Money, NewMail, OrgId, SendId, SendKind,
+    SendStatus, StoreError, UserId, Variant,
 };
 use jiff::Timestamp;
 
@@ -56,6 +59,9 @@ pub(crate) trait SendSql: Send {
         entry: &StatusEntry,
         cost: Money,
     ) -> Result<(), StoreError>;
+    /// Moves a user's balance and records it in the ledger; `Refused` when a draw would take
+    /// the balance below zero.
+    async fn move_balance(&mut self, org: OrgId, movement: &NewMovement) -> Result<(), StoreError>;
     async fn insert_deadline(&mut self, deadline: &Deadline) -> Result<(), StoreError>;
     /// Deletes a deadline that is due at `now`; `false` when it is gone (another worker took it).
     async fn take_deadline(
@@ -95,8 +101,60 @@ fn state_of(send: &SendRecord) -> SendState<'_> {
     }
 }
 
-/// Writes a change the lifecycle accepted: the status update, the cost, and the deadline the new
-/// status starts (an eGift that is `Sent` expires). Updates `send` to match.
+/// Creates a pending send at the end of its organization and draws its cost from its sender's
+/// balance.
+pub(crate) async fn create_send<C: SendSql>(
+    conn: &mut C,
+    org: OrgId,
+    new: &NewSend,
+) -> Result<SendRecord, StoreError> {
+    let id = conn.insert_send(org, new).await?;
+    let send = conn.load_new_send(org, id).await?;
+    let draw = NewMovement {
+        user: send.sender.id,
+        kind: MovementKind::Send,
+        amount: Amount::draw(send.cost),
+        send: Some(id),
+        note: None,
+        at: send.created_at,
+    };
+    conn.move_balance(org, &draw).await?;
+    Ok(send)
+}
+
+/// Draws the cost of bulk-loaded sends from their senders' balances: one movement per sender,
+/// for all of its sends of the batch, at the latest of their creation times.
+pub(crate) async fn draw_bulk<C: SendSql>(
+    conn: &mut C,
+    org: OrgId,
+    sends: &[SeedSend],
+) -> Result<(), StoreError> {
+    let mut per_sender: BTreeMap<UserId, (i64, u64, Timestamp)> = BTreeMap::new();
+    for s in sends {
+        let entry = per_sender
+            .entry(s.send.sender)
+            .or_insert((0, 0, s.send.created_at));
+        entry.0 += s.cost.units();
+        entry.1 += 1;
+        entry.2 = entry.2.max(s.send.created_at);
+    }
+    for (user, (units, count, at)) in per_sender {
+        let draw = NewMovement {
+            user,
+            kind: MovementKind::Send,
+            amount: Amount::from_units(-units),
+            send: None,
+            note: Some(format!("{count} sends loaded together")),
+            at,
+        };
+        conn.move_balance(org, &draw).await?;
+    }
+    Ok(())
+}
+
+/// Writes a change the lifecycle accepted: the status update, the cost, the balance movement a
+/// new cost makes (a credit gives it all back; a repricing moves the difference), and the
+/// deadline the new status starts (an eGift that is `Sent` expires). Updates `send` to match.
 pub(crate) async fn record_transition<C: SendSql>(
     conn: &mut C,
     org: OrgId,
@@ -104,6 +162,22 @@ pub(crate) async fn record_transition<C: SendSql>(
     transition: Transition,
     egift_expiry_days: Option<u32>,
 ) -> Result<(), StoreError> {
+    if transition.cost != send.cost {
+        let credit = transition.entry.status.zeroes_cost();
+        let movement = NewMovement {
+            user: send.sender.id,
+            kind: if credit {
+                MovementKind::Credit
+            } else {
+                MovementKind::CostChange
+            },
+            amount: Amount::from_units(send.cost.units() - transition.cost.units()),
+            send: Some(send.id),
+            note: None,
+            at: transition.entry.occurred_at,
+        };
+        conn.move_balance(org, &movement).await?;
+    }
     let seq = send.history.len() + 1;
     conn.append_status(org, send.id, seq, &transition.entry, transition.cost)
         .await?;
@@ -180,9 +254,9 @@ pub(crate) async fn create_api_sends<C: SendSql>(
     let expiry = conn.expiry_days(org).await?;
     let mut sends = Vec::with_capacity(orders.len());
     for order in orders {
-        let id = conn.insert_send(org, &order.send).await?;
+        let mut send = create_send(conn, org, &order.send).await?;
+        let id = send.id;
         conn.insert_delivery(org, id, &order.delivery).await?;
-        let mut send = conn.load_new_send(org, id).await?;
         if let Some(status) = order.initial_status {
             let change = StatusChange {
                 status,

@@ -3,12 +3,13 @@
 
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
-    App, Code, Mail, NewUser, Org, Principal, Recipient, RefreshGrant, SendRecord, SenderRef, Team,
-    Touch, TouchRef, User,
+    App, Code, Mail, Movement, NewUser, Org, Principal, Recipient, RefreshGrant, SendRecord,
+    SenderRef, Team, TeamBudget, Touch, TouchRef, User,
 };
 use giftwire_core::{
-    Address, AddressCollection, AppId, CodeId, Delivery, InvalidValue, OrgId, OrgTimeZone, Scopes,
-    SendId, ShipTo, StoreError, TeamId, TokenId, TouchId, TrackingCode, UserId,
+    Address, AddressCollection, Amount, AppId, CodeId, Delivery, InvalidValue, Money, OrgId,
+    OrgTimeZone, Scopes, SendId, ShipTo, StoreError, TeamId, TokenId, TouchId, TrackingCode,
+    UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -28,19 +29,36 @@ pub(crate) fn org(row: &impl RowExt) -> Result<Org, StoreError> {
     })
 }
 
-/// Columns: id, org_id, name.
+/// An amount column of ten-thousandths that may not be negative.
+pub(crate) fn money_units(row: &impl RowExt, idx: usize) -> Result<Money, StoreError> {
+    let units = row.int(idx)?;
+    Money::from_units(units).ok_or_else(|| corrupt(InvalidValue::new("amount", &units.to_string())))
+}
+
+/// Columns: id, org_id, name, created_at, updated_at (epoch seconds), monthly_budget_units,
+/// one_time_budget_units, rollover (integer).
 pub(crate) fn team(row: &impl RowExt) -> Result<Team, StoreError> {
     Ok(Team {
         id: TeamId::new(row.int(0)?),
         org_id: OrgId::new(row.int(1)?),
         name: row.text(2)?,
+        created_at: row.time(3)?,
+        updated_at: row.time(4)?,
+        budget: TeamBudget {
+            monthly: money_units(row, 5)?,
+            one_time: money_units(row, 6)?,
+            rollover: row.int(7)? != 0,
+        },
     })
 }
 
 /// The columns of [`user`].
-pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role";
+pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role, balance_units";
+/// How many columns [`USER_COLUMNS`] are: where a query's own columns after them start.
+pub(crate) const USER_COLUMN_COUNT: usize = 7;
 /// [`USER_COLUMNS`] of a query that calls the users table `u`.
-pub(crate) const USER_COLUMNS_U: &str = "u.id, u.org_id, u.team_id, u.name, u.email, u.role";
+pub(crate) const USER_COLUMNS_U: &str =
+    "u.id, u.org_id, u.team_id, u.name, u.email, u.role, u.balance_units";
 
 pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
     Ok(User {
@@ -50,6 +68,22 @@ pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
         name: row.text(3)?,
         email: row.text(4)?,
         role: row.parsed(5)?,
+        balance: money_units(row, 6)?,
+    })
+}
+
+/// Columns: id, user_id, kind, amount_units, balance_units, send_id, note, created_at (epoch
+/// seconds).
+pub(crate) fn movement(row: &impl RowExt) -> Result<Movement, StoreError> {
+    Ok(Movement {
+        id: row.int(0)?,
+        user: UserId::new(row.int(1)?),
+        kind: row.parsed(2)?,
+        amount: Amount::from_units(row.int(3)?),
+        balance: money_units(row, 4)?,
+        send: row.opt_int(5)?.map(SendId::new),
+        note: row.opt_text(6)?,
+        at: row.time(7)?,
     })
 }
 

@@ -3,12 +3,16 @@
 
 use anyhow::{Context as _, Result, bail};
 use giftwire_core::lifecycle::StatusChange;
-use giftwire_core::store::{App, NewOrg, NewSend, NewToken, NewTouch, NewUser, Recipient};
+use giftwire_core::store::{
+    App, Movement, MovementKind, NewMovement, NewOrg, NewSend, NewToken, NewTouch, NewUser,
+    Recipient, TeamBudget,
+};
 use giftwire_core::time::parse_instant;
 use giftwire_core::{
-    Clock, DeliveryType, Email, Money, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
-    SendType, Store, Subtype, TeamId, TouchId, UserId,
+    Amount, Clock, DeliveryType, Email, Money, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes,
+    SendId, SendType, Store, Subtype, TeamId, TouchId, UserId,
 };
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
@@ -54,11 +58,60 @@ pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
 }
 
 pub async fn team(store: &dyn Store, command: TeamCommand) -> Result<Value> {
-    let TeamCommand::Create { org, name } = command;
-    let team = store
-        .create_team(OrgId::new(org), Name::parse("name", &name)?)
-        .await?;
-    Ok(json!({"id": team.id, "name": team.name}))
+    match command {
+        TeamCommand::Create { org, name } => {
+            let team = store
+                .create_team(OrgId::new(org), Name::parse("name", &name)?)
+                .await?;
+            Ok(json!({"id": team.id, "name": team.name}))
+        }
+        TeamCommand::Budget {
+            team,
+            monthly,
+            one_time,
+            rollover,
+        } => {
+            let amount = |what: &'static str, s: &str| {
+                s.parse::<Money>()
+                    .map_err(|_| giftwire_core::InvalidValue::new(what, s))
+            };
+            let current = store.team_system_wide(TeamId::new(team)).await?;
+            let budget = TeamBudget {
+                monthly: match monthly {
+                    Some(s) => amount("monthly", &s)?,
+                    None => current.budget.monthly,
+                },
+                one_time: match one_time {
+                    Some(s) => amount("one_time", &s)?,
+                    None => current.budget.one_time,
+                },
+                rollover: rollover.unwrap_or(current.budget.rollover),
+            };
+            let team = store
+                .set_team_budget(current.org_id, current.id, budget, Timestamp::now())
+                .await?;
+            Ok(json!({
+                "id": team.id,
+                "org_id": team.org_id,
+                "name": team.name,
+                "monthly_budget": team.budget.monthly,
+                "one_time_budget": team.budget.one_time,
+                "rollover": team.budget.rollover,
+            }))
+        }
+    }
+}
+
+fn movement_json(m: &Movement) -> Value {
+    json!({
+        "id": m.id,
+        "kind": m.kind.as_str(),
+        "amount": m.amount,
+        "balance": m.balance,
+        "send_id": m.send,
+        "note": m.note,
+        "at": m.at.to_string(),
+    })
 }
 
 pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
@@ -80,6 +133,31 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
             giftwire_server::oauth::set_password(store, UserId::new(user), password).await?;
             return Ok(json!({"id": user, "password_set": true}));
         }
+        UserCommand::Fund { user, amount, note } => {
+            let amount: Amount = amount.parse()?;
+            if amount.units() == 0 {
+                bail!("amount must not be zero");
+            }
+            let user = store.user_system_wide(UserId::new(user)).await?;
+            let movement = NewMovement {
+                user: user.id,
+                kind: MovementKind::Fund,
+                amount,
+                send: None,
+                note,
+                at: Timestamp::now(),
+            };
+            let done = store.fund(user.org_id, vec![movement]).await?;
+            let mut out = movement_json(&done[0]);
+            out["user_id"] = json!(user.id);
+            return Ok(out);
+        }
+        UserCommand::Ledger { user } => {
+            let user = store.user_system_wide(UserId::new(user)).await?;
+            let (balance, movements) = store.ledger(user.org_id, user.id).await?;
+            let movements: Vec<Value> = movements.iter().map(movement_json).collect();
+            return Ok(json!({"user_id": user.id, "balance": balance, "movements": movements}));
+        }
     };
     let new = NewUser {
         name: Name::parse("name", &name)?,
@@ -95,6 +173,7 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
         "email": user.email,
         "team_id": user.team_id,
         "role": user.role,
+        "balance": user.balance,
     }))
 }
 

@@ -232,6 +232,21 @@ pub enum TeamCommand {
         #[arg(long)]
         name: String,
     },
+    /// Set a team's budgets (what `GET /api/v3/groups` shows); options left out keep their
+    /// value. Prints the team with its budgets.
+    Budget {
+        #[arg(long)]
+        team: i64,
+        /// The monthly budget, a decimal amount.
+        #[arg(long, value_name = "DECIMAL")]
+        monthly: Option<String>,
+        /// A one-time budget, a decimal amount.
+        #[arg(long, value_name = "DECIMAL")]
+        one_time: Option<String>,
+        /// Whether an unspent monthly budget rolls over into the next month.
+        #[arg(long, value_name = "BOOL")]
+        rollover: Option<bool>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +269,24 @@ pub enum UserCommand {
     /// Set a user's password (to sign in and authorize OAuth applications), read as one line
     /// from standard input; at least 8 characters. Prints {"id", "password_set": true}.
     SetPassword {
+        #[arg(long)]
+        user: i64,
+    },
+    /// Add funds to a user's balance, or withdraw them with a negative amount (never below
+    /// zero). Prints the movement with the balance after it.
+    Fund {
+        #[arg(long)]
+        user: i64,
+        /// A decimal amount, e.g. 250 or 19.99; -50 withdraws.
+        #[arg(long, value_name = "DECIMAL", allow_hyphen_values = true)]
+        amount: String,
+        /// Why (kept in the ledger).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// A user's balance and every movement of it, oldest first. Prints {"user_id", "balance",
+    /// "movements": [...]}; the balance is the sum of the movements.
+    Ledger {
         #[arg(long)]
         user: i64,
     },

@@ -2,13 +2,17 @@
 //! created when the organization has none; every history is walked through the core lifecycle,
 //! so a seeded database holds only what the service itself could have produced.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry};
-use giftwire_core::store::{NewSend, NewTouch, NewUser, Recipient, SeedSend, Touch, User};
+use giftwire_core::store::{
+    MovementKind, NewMovement, NewSend, NewTouch, NewUser, Recipient, SeedSend, Touch, User,
+};
 use giftwire_core::{
-    Currency, Email, Money, Name, OrgId, Role, SendKind, SendStatus, SendType, Store, Subtype,
+    Amount, Currency, Email, Money, Name, OrgId, Role, SendKind, SendStatus, SendType, Store,
+    Subtype, UserId,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp};
@@ -621,6 +625,21 @@ async fn ensure_catalog(
     Ok((Catalog { touches, users }, created))
 }
 
+/// What seed gives each user it creates to send with (1,000.0).
+const STARTING_BALANCE_UNITS: i64 = 1_000 * Amount::UNITS_PER_ONE;
+
+fn funding(user: UserId, amount: Option<Money>, note: &str, at: Timestamp) -> Result<NewMovement> {
+    let amount = amount.context("a negative amount")?;
+    Ok(NewMovement {
+        user,
+        kind: MovementKind::Fund,
+        amount: Amount::credit(amount),
+        send: None,
+        note: Some(note.to_owned()),
+        at,
+    })
+}
+
 /// Seeds `sends` sends into `org`; returns the JSON summary the command prints.
 pub async fn run(
     store: &dyn Store,
@@ -664,9 +683,36 @@ pub async fn run(
         .progress_chars("=> "),
     );
     let mut loaded = giftwire_core::store::BulkLoaded::default();
+    if created["users"] != json!(0) {
+        // New users start with something to send with.
+        let funding = generator
+            .catalog
+            .users
+            .iter()
+            .map(|u| {
+                funding(
+                    u.id,
+                    Money::from_units(STARTING_BALANCE_UNITS),
+                    "starting balance",
+                    now,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        store.fund(org, funding).await?;
+    }
     while let Some(batch) = generator.batch() {
         let batch = batch?;
         let n = batch.len() as u64;
+        // Each batch's senders are funded with what its sends cost, which the load then draws.
+        let mut cost: BTreeMap<UserId, i64> = BTreeMap::new();
+        for s in &batch {
+            *cost.entry(s.send.sender).or_default() += s.cost.units();
+        }
+        let funding = cost
+            .into_iter()
+            .map(|(user, units)| funding(user, Money::from_units(units), "funds seeded sends", now))
+            .collect::<Result<Vec<_>>>()?;
+        store.fund(org, funding).await?;
         let done = store.bulk_load(org, batch).await?;
         loaded.sends += done.sends;
         loaded.status_updates += done.status_updates;

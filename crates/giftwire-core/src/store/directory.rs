@@ -1,6 +1,7 @@
 //! Organizations, their teams, users and touches (campaigns): the catalog sends are made from.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::catalog::{DeliveryType, Role, SendType, Subtype};
@@ -8,6 +9,7 @@ use crate::delivery::ShipTo;
 use crate::error::StoreError;
 use crate::ids::{OrgId, TeamId, TouchId, UserId};
 use crate::money::{Currency, Money};
+use crate::store::TeamBudget;
 use crate::text::{Email, Name};
 use crate::time::OrgTimeZone;
 
@@ -38,6 +40,10 @@ pub struct Team {
     pub id: TeamId,
     pub org_id: OrgId,
     pub name: String,
+    pub budget: TeamBudget,
+    pub created_at: Timestamp,
+    /// The last change of the team (its creation, until its budget is set).
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +62,8 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// What the user may still spend (never negative; the sum of the user's ledger).
+    pub balance: Money,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +113,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn all_orgs(&self) -> Result<Vec<Org>, StoreError>;
     async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError>;
     async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError>;
+    /// A team by id alone. System-wide: for admin commands that are given a team id.
+    async fn team_system_wide(&self, team: TeamId) -> Result<Team, StoreError>;
     /// Fails with `NotFound("Team")` when the team is not the organization's, and with
     /// `Conflict` when the organization already has a user with that email (case-insensitive).
     async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError>;

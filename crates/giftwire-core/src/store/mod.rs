@@ -1,6 +1,6 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`]). [`Store`] is all of
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`]). [`Store`] is all of
 //! them, implemented for every type that implements each; it is what the server holds.
 //! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
 //! lookups by a global id, authentication, the worker's) say so in their names and docs.
@@ -9,6 +9,7 @@
 //! `giftwire-api`.
 
 mod accounts;
+mod balances;
 mod deadlines;
 mod directory;
 mod oauth;
@@ -17,6 +18,7 @@ mod sends;
 mod tokens;
 
 pub use accounts::{AccountStore, NewSession, PasswordUser};
+pub use balances::{BalanceStore, Movement, MovementKind, NewMovement, TeamBudget};
 pub use deadlines::DeadlineStore;
 pub use directory::{DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, User};
 pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
@@ -37,6 +39,7 @@ pub trait Store:
     + OutboxStore
     + AccountStore
     + OAuthStore
+    + BalanceStore
     + Send
     + Sync
     + 'static
@@ -51,6 +54,7 @@ impl<T> Store for T where
         + OutboxStore
         + AccountStore
         + OAuthStore
+        + BalanceStore
         + Send
         + Sync
         + 'static

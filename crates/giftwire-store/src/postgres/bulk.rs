@@ -176,6 +176,7 @@ pub(super) async fn insert(
         )
         .await?;
     }
+    crate::flows::draw_bulk(conn, org, sends).await?;
     Ok(BulkLoaded {
         sends: sends.len() as u64,
         status_updates: updates,

@@ -6,6 +6,7 @@ use giftwire_core::{Name, OrgId, StoreError, TeamId, TouchId, UserId};
 use sqlx::AssertSqlSafe;
 
 use super::PgStore;
+use super::balances::TEAM_COLUMNS;
 use super::errors::{db_err, on_unique};
 use super::sends::org_exists;
 use crate::records::{self, ORG_COLUMNS, USER_COLUMNS};
@@ -54,9 +55,9 @@ impl DirectoryStore for PgStore {
     async fn create_team(&self, org: OrgId, name: Name) -> Result<Team, StoreError> {
         let mut tx = self.tx().await?;
         org_exists(&mut tx, org).await?;
-        let row = sqlx::query(
-            "INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING id, org_id, name",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING {TEAM_COLUMNS}"
+        )))
         .bind(org.get())
         .bind(name.as_str())
         .fetch_one(&mut *tx)
@@ -68,12 +69,26 @@ impl DirectoryStore for PgStore {
     }
 
     async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query("SELECT id, org_id, name FROM teams WHERE org_id = $1 ORDER BY id")
-            .bind(org.get())
-            .fetch_all(&mut *self.pool.acquire().await?)
-            .await
-            .map_err(db_err)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = $1 ORDER BY id"
+        )))
+        .bind(org.get())
+        .fetch_all(&mut *self.pool.acquire().await?)
+        .await
+        .map_err(db_err)?;
         rows.iter().map(records::team).collect()
+    }
+
+    async fn team_system_wide(&self, team: TeamId) -> Result<Team, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE id = $1"
+        )))
+        .bind(team.get())
+        .fetch_optional(&mut *self.pool.acquire().await?)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Team"))?;
+        records::team(&row)
     }
 
     async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError> {

@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::{OpenError, StoreOptions};
 
 mod accounts;
+mod balances;
 mod bulk;
 mod deadlines;
 mod directory;

@@ -326,11 +326,8 @@ pub(super) async fn load_page(
 #[async_trait]
 impl SendStore for PgStore {
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
-        let mut tx = self.tx().await?;
-        let id = insert_send(&mut tx, org, &new).await?;
-        let send = load_send(&mut tx, org, id, false).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(send)
+        self.write(move |tx| Box::pin(async move { flows::create_send(tx, org, &new).await }))
+            .await
     }
 
     async fn send(&self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {

@@ -43,7 +43,7 @@ impl AccountStore for SqliteStore {
         row.map(|row| {
             Ok(PasswordUser {
                 user: records::user(&row)?,
-                password_hash: row.text(6)?,
+                password_hash: row.text(records::USER_COLUMN_COUNT)?,
             })
         })
         .transpose()

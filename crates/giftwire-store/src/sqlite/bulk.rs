@@ -154,6 +154,7 @@ pub(super) async fn insert(
         }
         query.execute(&mut *conn).await.map_err(db_err)?;
     }
+    crate::flows::draw_bulk(conn, org, sends).await?;
     Ok(BulkLoaded {
         sends: sends.len() as u64,
         status_updates: updates.len() as u64,

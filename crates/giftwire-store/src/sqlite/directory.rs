@@ -5,6 +5,7 @@ use giftwire_core::store::{DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team,
 use giftwire_core::{Name, OrgId, StoreError, TeamId, TouchId, UserId};
 use sqlx::AssertSqlSafe;
 
+use super::balances::TEAM_COLUMNS;
 use super::errors::{db_err, on_unique};
 use super::sends::org_exists;
 use super::{SqliteStore, now_secs};
@@ -63,9 +64,9 @@ impl DirectoryStore for SqliteStore {
             .write(move |tx| {
                 Box::pin(async move {
         org_exists(tx, org).await?;
-        let row = sqlx::query(
-            "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3) RETURNING id, org_id, name",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO teams (org_id, name, created_at) VALUES (?1, ?2, ?3) RETURNING {TEAM_COLUMNS}"
+        )))
         .bind(org.get())
         .bind(name.as_str())
         .bind(now_secs())
@@ -80,12 +81,26 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn teams(&self, org: OrgId) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query("SELECT id, org_id, name FROM teams WHERE org_id = ?1 ORDER BY id")
-            .bind(org.get())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE org_id = ?1 ORDER BY id"
+        )))
+        .bind(org.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         rows.iter().map(records::team).collect()
+    }
+
+    async fn team_system_wide(&self, team: TeamId) -> Result<Team, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?1"
+        )))
+        .bind(team.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Team"))?;
+        records::team(&row)
     }
 
     async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User, StoreError> {

@@ -15,6 +15,7 @@ use sqlx::sqlite::{
 use crate::{OpenError, StoreOptions};
 
 mod accounts;
+mod balances;
 mod bulk;
 mod deadlines;
 mod directory;

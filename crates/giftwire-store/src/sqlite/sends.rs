@@ -255,13 +255,7 @@ pub(super) async fn expiry_days(
 impl SendStore for SqliteStore {
     async fn create_send(&self, org: OrgId, new: NewSend) -> Result<SendRecord, StoreError> {
         self.writer
-            .write(move |tx| {
-                Box::pin(async move {
-                    let id = insert_send(tx, org, &new).await?;
-                    let send = load_send(tx, org, id).await?;
-                    Ok(send)
-                })
-            })
+            .write(move |tx| Box::pin(async move { flows::create_send(tx, org, &new).await }))
             .await
     }
 

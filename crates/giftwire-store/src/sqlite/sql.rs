@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use giftwire_core::lifecycle::StatusEntry;
-use giftwire_core::store::{IdempotencyClaim, NewSend, SendRecord};
+use giftwire_core::store::{IdempotencyClaim, NewMovement, NewSend, SendRecord};
 use giftwire_core::{Address, Deadline, Delivery, Money, NewMail, OrgId, SendId, StoreError};
 use jiff::Timestamp;
 use sqlx::Row as _;
@@ -131,6 +131,12 @@ impl SendSql for SqliteConnection {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn move_balance(&mut self, org: OrgId, movement: &NewMovement) -> Result<(), StoreError> {
+        super::balances::apply_movement(self, org, movement)
+            .await
+            .map(|_| ())
     }
 
     async fn insert_deadline(&mut self, deadline: &Deadline) -> Result<(), StoreError> {

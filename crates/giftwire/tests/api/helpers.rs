@@ -221,7 +221,37 @@ impl TestApp {
         }
     }
 
+    /// A user funded with [`TestApp::FUNDS`], enough for any test's sends.
     pub async fn create_user(
+        &self,
+        org: OrgId,
+        name: &str,
+        email: &str,
+        team: Option<TeamId>,
+    ) -> User {
+        let user = self.create_unfunded_user(org, name, email, team).await;
+        self.fund(&user, TestApp::FUNDS).await;
+        user
+    }
+
+    pub const FUNDS: &str = "1000000";
+
+    /// Adds `amount` (negative: withdraws) to a user's balance; returns the balance after it.
+    pub async fn fund(&self, user: &User, amount: &str) -> giftwire_core::Money {
+        let movement = giftwire_core::store::NewMovement {
+            user: user.id,
+            kind: giftwire_core::store::MovementKind::Fund,
+            amount: amount.parse().unwrap(),
+            send: None,
+            note: Some("test funds".into()),
+            at: Timestamp::now(),
+        };
+        let done = self.store.fund(user.org_id, vec![movement]).await.unwrap();
+        done[0].balance
+    }
+
+    /// A user with a balance of 0.0.
+    pub async fn create_unfunded_user(
         &self,
         org: OrgId,
         name: &str,

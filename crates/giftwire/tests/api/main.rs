@@ -5,6 +5,7 @@
 mod db;
 
 mod auth;
+mod balances;
 mod browser;
 mod caching;
 mod create;

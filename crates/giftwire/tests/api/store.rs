@@ -460,6 +460,15 @@ async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary()
             )
             .await
             .unwrap();
+        let funds = giftwire_core::store::NewMovement {
+            user: user.id,
+            kind: giftwire_core::store::MovementKind::Fund,
+            amount: "100".parse().unwrap(),
+            send: None,
+            note: None,
+            at: jiff::Timestamp::now(),
+        };
+        store.fund(org.id, vec![funds]).await.unwrap();
         let touch = store
             .create_touch(
                 org.id,

@@ -114,6 +114,14 @@ impl Cli {
         ])["id"]
             .as_i64()
             .unwrap();
+        self.ok(&[
+            "user",
+            "fund",
+            "--user",
+            &user.to_string(),
+            "--amount",
+            "1000",
+        ]);
         let touch = self.ok(&[
             "touch",
             "create",
@@ -221,7 +229,7 @@ fn team_and_user_create_print_what_they_made_and_refuse_other_organizations_team
     ]);
     assert_eq!(
         user,
-        json!({"id": 1, "org_id": 1, "name": "Ann", "email": "ann@acme.example", "team_id": 1, "role": "manager"})
+        json!({"id": 1, "org_id": 1, "name": "Ann", "email": "ann@acme.example", "team_id": 1, "role": "manager", "balance": "0.0"})
     );
     let teamless = cli.ok(&[
         "user",
@@ -1302,6 +1310,9 @@ fn a_session(backend: Backend) -> Vec<Value> {
         "--ends-on",
         "2024-12-31",
     ]));
+    out.push(timeless(
+        cli.ok(&["user", "fund", "--user", "1", "--amount", "100"]),
+    ));
     out.push(cli.ok(&[
         "send",
         "create",
@@ -1343,7 +1354,18 @@ fn a_session(backend: Backend) -> Vec<Value> {
         "60",
     ]);
     out.push(json!({"scope": token["scope"], "expires_in": token["expires_in"]}));
+    let mut ledger = cli.ok(&["user", "ledger", "--user", "1"]);
+    for m in ledger["movements"].as_array_mut().unwrap() {
+        *m = timeless(m.take());
+    }
+    out.push(ledger);
     out
+}
+
+/// A movement without its time (which differs between two runs).
+fn timeless(mut movement: Value) -> Value {
+    movement.as_object_mut().unwrap().remove("at");
+    movement
 }
 
 #[test]
@@ -1353,10 +1375,10 @@ fn a_session(backend: Backend) -> Vec<Value> {
 )]
 fn the_admin_commands_answer_the_same_on_sqlite_and_postgres() {
     let sqlite = a_session(Backend::Sqlite);
-    assert_eq!(sqlite[5]["current_total_cost"], "25.5");
-    assert_eq!(sqlite[5]["created_at"], "2024-03-10T01:59:59-08:00");
+    assert_eq!(sqlite[6]["current_total_cost"], "25.5");
+    assert_eq!(sqlite[6]["created_at"], "2024-03-10T01:59:59-08:00");
     assert!(
-        sqlite[6]["refused"]
+        sqlite[7]["refused"]
             .as_str()
             .unwrap()
             .contains("\"Processing\"")
@@ -1448,4 +1470,93 @@ fn tick_applies_what_is_due_once_and_outbox_list_shows_the_mail() {
     );
     let err = cli.refused(&["tick", "--smtp-url", "ftp://nowhere"]);
     assert!(err.contains("--smtp-url is invalid"), "{err}");
+}
+
+#[test]
+fn user_fund_ledger_and_team_budget_manage_money_and_refuse_what_they_cannot_do() {
+    let cli = Cli::new();
+    let (_, team, user, touch) = cli.org("Acme", "UTC");
+    let user = user.to_string();
+    // `org` funded 1000; a withdrawal of more than is left is refused and changes nothing.
+    let out = cli.ok(&[
+        "user", "fund", "--user", &user, "--amount", "-999.5", "--note", "fix",
+    ]);
+    assert_eq!(
+        (
+            out["kind"].clone(),
+            out["amount"].clone(),
+            out["balance"].clone()
+        ),
+        (json!("fund"), json!("-999.5"), json!("0.5"))
+    );
+    let err = cli.refused(&["user", "fund", "--user", &user, "--amount", "-0.51"]);
+    assert!(
+        err.contains(
+            "Insufficient balance: the withdrawal needs 0.51, and the balance of user 1 is 0.5"
+        ),
+        "{err}"
+    );
+    for bad in ["0", "abc", "1e3", "--5", "12.34567"] {
+        cli.refused(&["user", "fund", "--user", &user, "--amount", bad]);
+    }
+    cli.refused(&["user", "fund", "--user", "99", "--amount", "5"]);
+    // A send the balance cannot cover is refused by `send create` too.
+    let err = cli.refused(&[
+        "send",
+        "create",
+        "--user",
+        &user,
+        "--touch",
+        &touch.to_string(),
+        "--recipient-name",
+        "J",
+        "--recipient-email",
+        "j@x.example",
+    ]);
+    assert!(
+        err.contains("Insufficient balance: the send costs 2.0"),
+        "{err}"
+    );
+    let ledger = cli.ok(&["user", "ledger", "--user", &user]);
+    assert_eq!(ledger["balance"], "0.5");
+    let amounts: Vec<&str> = ledger["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(amounts, ["1000.0", "-999.5"]);
+    assert_eq!(ledger["movements"][1]["note"], "fix");
+
+    let team = team.to_string();
+    let set = cli.ok(&[
+        "team",
+        "budget",
+        "--team",
+        &team,
+        "--monthly",
+        "50000",
+        "--rollover",
+        "true",
+    ]);
+    assert_eq!(
+        (
+            set["monthly_budget"].clone(),
+            set["one_time_budget"].clone(),
+            set["rollover"].clone()
+        ),
+        (json!("50000.0"), json!("0.0"), json!(true))
+    );
+    let set = cli.ok(&["team", "budget", "--team", &team, "--one-time", "250.5"]);
+    assert_eq!(
+        (
+            set["monthly_budget"].clone(),
+            set["one_time_budget"].clone(),
+            set["rollover"].clone()
+        ),
+        (json!("50000.0"), json!("250.5"), json!(true)),
+        "options left out keep their value"
+    );
+    cli.refused(&["team", "budget", "--team", "99", "--monthly", "1"]);
+    cli.refused(&["team", "budget", "--team", &team, "--monthly", "-1"]);
 }

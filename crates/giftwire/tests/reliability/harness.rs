@@ -52,6 +52,10 @@ impl Fixture {
             ],
         )["id"]
             .to_string();
+        admin(
+            database,
+            &["user", "fund", "--user", &user, "--amount", "100000000"],
+        );
         let touch = admin(
             database,
             &[
