@@ -1,10 +1,13 @@
-//! Wire types of the giftwire API: exactly the JSON that `GET /api/v3/send` and the error
-//! envelope carry (`shared/spec/send-list.schema.json`, CONTRACT.md §2 and §5). Serde only, so
+//! Wire types of the giftwire API: exactly the JSON that `GET /api/v3/send`, the other Core
+//! endpoints (one module each) and the error envelope carry (`shared/spec/send-list.schema.json`, CONTRACT.md §2 and §5). Serde only, so
 //! the server, the CLI and clients can share them.
 
 use serde::{Deserialize, Serialize};
 
+pub mod groups;
 pub mod oauth;
+pub mod touches;
+pub mod users;
 
 /// The response of `GET /api/v3/send` (Retrieve All Sends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -98,6 +98,17 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a user stands: `invited` until the invitation is accepted, `active`, or
+    /// `deactivated` (by its identity provider). Only active users are listed and only their
+    /// tokens and sign-ins work.
+    pub enum UserState ("state") {
+        Invited => "invited",
+        Active => "active",
+        Deactivated => "deactivated",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ pub mod text;
 pub mod time;
 pub mod token;
 
-pub use catalog::{DeliveryType, Role, SendKind, SendType, Subtype};
+pub use catalog::{DeliveryType, Role, SendKind, SendType, Subtype, UserState};
 pub use delivery::{
     Address, AddressCollection, ConfirmVia, Country, Deadline, DeadlineKind, Delivery, MailKind,
     NewMail, ShipTo, TrackingCode, Variant,

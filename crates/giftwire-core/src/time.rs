@@ -52,6 +52,25 @@ impl OrgTimeZone {
         out
     }
 
+    /// ISO 8601 with milliseconds, as the documentation shows the times of groups and
+    /// touches: `2020-05-01T13:53:05.000-07:00` (stored times have whole seconds).
+    pub fn format_millis(&self, at: Timestamp) -> String {
+        let mut out = self.format(at);
+        // `…T13:53:05-07:00` or `…+00:00`: the offset is the last six characters.
+        out.insert_str(out.len() - 6, ".000");
+        out
+    }
+
+    /// Midnight of a local date, formatted as [`Self::format_millis`] does (the earliest
+    /// instant of the day where a transition skips midnight).
+    pub fn format_date_millis(&self, day: jiff::civil::Date) -> String {
+        let midnight = day.to_datetime(jiff::civil::Time::midnight());
+        match self.tz.to_ambiguous_timestamp(midnight).compatible() {
+            Ok(at) => self.format_millis(at),
+            Err(_) => format!("{day}T00:00:00.000+00:00"),
+        }
+    }
+
     /// Appends what [`Self::format`] returns to `out`.
     pub fn write(&self, at: Timestamp, out: &mut String) {
         let offset = self.tz.to_offset(at);
@@ -121,6 +140,23 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_with_milliseconds_keep_the_numeric_offset() {
+        let la = OrgTimeZone::parse("America/Los_Angeles").unwrap();
+        let at: Timestamp = "2020-05-01T20:53:05Z".parse().unwrap();
+        assert_eq!(la.format_millis(at), "2020-05-01T13:53:05.000-07:00");
+        assert_eq!(
+            OrgTimeZone::utc().format_millis(at),
+            "2020-05-01T20:53:05.000+00:00"
+        );
+        let day: jiff::civil::Date = "2023-10-25".parse().unwrap();
+        assert_eq!(la.format_date_millis(day), "2023-10-25T00:00:00.000-07:00");
+        assert_eq!(
+            la.format_date_millis("2023-12-25".parse().unwrap()),
+            "2023-12-25T00:00:00.000-08:00"
+        );
+    }
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -26,6 +26,10 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("Not found")]
     NoRoute,
+    /// A missing or foreign team group where the documentation answers `{"message": "Group not
+    /// found!"}` without `success` (GET /api/v3/groups/{id}/members).
+    #[error("Group not found!")]
+    GroupNotFound,
     #[error("Method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
     #[error("{0}")]
@@ -86,7 +90,9 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoRoute | ApiError::GroupNotFound => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -128,7 +134,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let mut response = json_response(self.status(), &ErrorBody::new(self.to_string()));
+        let mut response = match &self {
+            ApiError::GroupNotFound => json_response(
+                self.status(),
+                &giftwire_api::groups::GroupNotFound {
+                    message: self.to_string(),
+                },
+            ),
+            _ => json_response(self.status(), &ErrorBody::new(self.to_string())),
+        };
         let headers = response.headers_mut();
         let mut set = |name, value: String| {
             if let Ok(v) = HeaderValue::from_str(&value) {

@@ -4,7 +4,7 @@
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
     App, Code, Mail, Movement, NewUser, Org, Principal, Recipient, RefreshGrant, SendRecord,
-    SenderRef, Team, TeamBudget, Touch, TouchRef, User,
+    SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef, User,
 };
 use giftwire_core::{
     Address, AddressCollection, Amount, AppId, CodeId, Delivery, InvalidValue, Money, OrgId,
@@ -35,6 +35,9 @@ pub(crate) fn money_units(row: &impl RowExt, idx: usize) -> Result<Money, StoreE
     Money::from_units(units).ok_or_else(|| corrupt(InvalidValue::new("amount", &units.to_string())))
 }
 
+/// How many columns [`team`] reads.
+pub(crate) const TEAM_COLUMN_COUNT: usize = 8;
+
 /// Columns: id, org_id, name, created_at, updated_at (epoch seconds), monthly_budget_units,
 /// one_time_budget_units, rollover (integer).
 pub(crate) fn team(row: &impl RowExt) -> Result<Team, StoreError> {
@@ -53,12 +56,13 @@ pub(crate) fn team(row: &impl RowExt) -> Result<Team, StoreError> {
 }
 
 /// The columns of [`user`].
-pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, name, email, role, balance_units";
+pub(crate) const USER_COLUMNS: &str =
+    "id, org_id, team_id, name, email, role, balance_units, first_name, last_name, state, key";
 /// How many columns [`USER_COLUMNS`] are: where a query's own columns after them start.
-pub(crate) const USER_COLUMN_COUNT: usize = 7;
+pub(crate) const USER_COLUMN_COUNT: usize = 11;
 /// [`USER_COLUMNS`] of a query that calls the users table `u`.
-pub(crate) const USER_COLUMNS_U: &str =
-    "u.id, u.org_id, u.team_id, u.name, u.email, u.role, u.balance_units";
+pub(crate) const USER_COLUMNS_U: &str = "u.id, u.org_id, u.team_id, u.name, u.email, u.role, \
+     u.balance_units, u.first_name, u.last_name, u.state, u.key";
 
 pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
     Ok(User {
@@ -69,6 +73,10 @@ pub(crate) fn user(row: &impl RowExt) -> Result<User, StoreError> {
         email: row.text(4)?,
         role: row.parsed(5)?,
         balance: money_units(row, 6)?,
+        first_name: row.text(7)?,
+        last_name: row.text(8)?,
+        state: row.parsed(9)?,
+        key: row.opt_text(10)?.unwrap_or_default(),
     })
 }
 
@@ -97,7 +105,9 @@ fn date(row: &impl RowExt, idx: usize) -> Result<Option<Date>, StoreError> {
 }
 
 /// Columns: id, org_id, name, type, subtype, currency, price (text), delivery_type,
-/// starts_on (text), ends_on (text), active (integer), ship_to_countries.
+/// starts_on (text), ends_on (text), active (integer), ship_to_countries, description, user_id,
+/// gift_id, starting_egift_price (text), ending_egift_price (text), hubspot_key, created_at
+/// (epoch seconds).
 pub(crate) fn touch(row: &impl RowExt) -> Result<Touch, StoreError> {
     Ok(Touch {
         id: TouchId::new(row.int(0)?),
@@ -112,6 +122,20 @@ pub(crate) fn touch(row: &impl RowExt) -> Result<Touch, StoreError> {
         ends_on: date(row, 9)?,
         active: row.int(10)? != 0,
         ship_to: ShipTo::parse(&row.text(11)?).map_err(corrupt)?,
+        details: TouchDetails {
+            description: row.text(12)?,
+            created_by: row.opt_int(13)?.map(UserId::new),
+            gift_id: row.opt_int(14)?,
+            egift_prices: match (row.opt_text(15)?, row.opt_text(16)?) {
+                (Some(low), Some(high)) => Some((
+                    low.parse().map_err(corrupt)?,
+                    high.parse().map_err(corrupt)?,
+                )),
+                _ => None,
+            },
+            hubspot_key: row.opt_text(17)?,
+        },
+        created_at: row.time(18)?,
     })
 }
 

@@ -5,19 +5,20 @@ use anyhow::{Context as _, Result, bail};
 use giftwire_core::lifecycle::StatusChange;
 use giftwire_core::store::{
     App, Movement, MovementKind, NewMovement, NewOrg, NewSend, NewToken, NewTouch, NewUser,
-    Recipient, TeamBudget,
+    Recipient, TeamBudget, Touch, TouchDetails, User,
 };
 use giftwire_core::time::parse_instant;
 use giftwire_core::{
     Amount, Clock, DeliveryType, Email, Money, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes,
-    SendId, SendType, Store, Subtype, TeamId, TouchId, UserId,
+    SendId, SendType, Store, Subtype, TeamId, TouchId, UserId, UserState,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::cli::{
-    AppCommand, OrgCommand, SendCommand, TeamCommand, TokenCommand, TouchCreateArgs, UserCommand,
+    AppCommand, OrgCommand, SendCommand, TeamCommand, TokenCommand, TouchCommand, TouchDetailsArgs,
+    UserCommand,
 };
 
 pub async fn org(store: &dyn Store, command: OrgCommand) -> Result<Value> {
@@ -115,6 +116,7 @@ fn movement_json(m: &Movement) -> Value {
 }
 
 pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
+    let command_state = matches!(command, UserCommand::Activate { .. });
     let (org, name, email, team, role) = match command {
         UserCommand::Create {
             org,
@@ -152,6 +154,15 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
             out["user_id"] = json!(user.id);
             return Ok(out);
         }
+        UserCommand::Deactivate { user } | UserCommand::Activate { user } => {
+            let state = match command_state {
+                true => UserState::Active,
+                false => UserState::Deactivated,
+            };
+            let user = store.user_system_wide(UserId::new(user)).await?;
+            let user = store.set_user_state(user.org_id, user.id, state).await?;
+            return Ok(user_json(&user));
+        }
         UserCommand::Ledger { user } => {
             let user = store.user_system_wide(UserId::new(user)).await?;
             let (balance, movements) = store.ledger(user.org_id, user.id).await?;
@@ -159,14 +170,18 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
             return Ok(json!({"user_id": user.id, "balance": balance, "movements": movements}));
         }
     };
-    let new = NewUser {
-        name: Name::parse("name", &name)?,
-        email: Email::parse("email", &email)?,
-        team: team.map(TeamId::new),
-        role: role.parse::<Role>()?,
-    };
+    let new = NewUser::new(
+        Name::parse("name", &name)?,
+        Email::parse("email", &email)?,
+        team.map(TeamId::new),
+        role.parse::<Role>()?,
+    );
     let user = store.create_user(OrgId::new(org), new).await?;
-    Ok(json!({
+    Ok(user_json(&user))
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
         "id": user.id,
         "org_id": user.org_id,
         "name": user.name,
@@ -174,7 +189,8 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
         "team_id": user.team_id,
         "role": user.role,
         "balance": user.balance,
-    }))
+        "state": user.state,
+    })
 }
 
 fn date(what: &'static str, s: Option<&str>) -> Result<Option<Date>> {
@@ -185,7 +201,27 @@ fn date(what: &'static str, s: Option<&str>) -> Result<Option<Date>> {
     .transpose()
 }
 
-pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
+pub async fn touch(store: &dyn Store, command: TouchCommand) -> Result<Value> {
+    let args = match command {
+        TouchCommand::Create(args) => *args,
+        TouchCommand::Update {
+            touch,
+            details,
+            active,
+        } => {
+            let current = store.touch_system_wide(TouchId::new(touch)).await?;
+            let new = touch_details(details, current.details.clone())?;
+            let touch = store
+                .set_touch_details(
+                    current.org_id,
+                    current.id,
+                    new,
+                    active.unwrap_or(current.active),
+                )
+                .await?;
+            return Ok(touch_json(&touch));
+        }
+    };
     let send_type: SendType = args.send_type.parse()?;
     let new = NewTouch {
         name: Name::parse("name", &args.name)?,
@@ -204,6 +240,7 @@ pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
         ends_on: date("ends_on", args.ends_on.as_deref())?,
         active: !args.inactive,
         ship_to: giftwire_core::ShipTo::parse(&args.ship_to)?,
+        details: touch_details(args.details, TouchDetails::default())?,
     };
     if let (Some(start), Some(end)) = (new.starts_on, new.ends_on)
         && end < start
@@ -211,7 +248,44 @@ pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
         bail!("ends_on ({end}) is before starts_on ({start})");
     }
     let touch = store.create_touch(OrgId::new(args.org), new).await?;
-    Ok(json!({
+    Ok(touch_json(&touch))
+}
+
+/// `details` with what the options give changed.
+fn touch_details(args: TouchDetailsArgs, mut details: TouchDetails) -> Result<TouchDetails> {
+    if let Some(description) = args.description {
+        details.description = description.trim().to_owned();
+    }
+    if let Some(user) = args.creator {
+        details.created_by = Some(UserId::new(user));
+    }
+    if let Some(gift) = args.gift_id {
+        details.gift_id = Some(gift);
+    }
+    if let Some(range) = args.egift_prices {
+        details.egift_prices = match range.as_str() {
+            "none" => None,
+            _ => {
+                let invalid = || giftwire_core::InvalidValue::new("egift_prices", &range);
+                let (low, high) = range.split_once('-').ok_or_else(invalid)?;
+                let low: Money = low.parse().map_err(|_| invalid())?;
+                let high: Money = high.parse().map_err(|_| invalid())?;
+                if high < low {
+                    bail!("egift_prices: the highest price ({high}) is below the lowest ({low})");
+                }
+                Some((low, high))
+            }
+        };
+    }
+    if let Some(key) = args.hubspot_key {
+        details.hubspot_key = (!key.trim().is_empty()).then(|| key.trim().to_owned());
+    }
+    Ok(details)
+}
+
+fn touch_json(touch: &Touch) -> Value {
+    let d = &touch.details;
+    json!({
         "id": touch.id,
         "org_id": touch.org_id,
         "name": touch.name,
@@ -224,7 +298,12 @@ pub async fn touch(store: &dyn Store, args: TouchCreateArgs) -> Result<Value> {
         "ends_on": touch.ends_on.map(|d| d.to_string()),
         "active": touch.active,
         "ship_to_countries": touch.ship_to.countries().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-    }))
+        "description": d.description,
+        "creator": d.created_by,
+        "gift_id": d.gift_id,
+        "egift_prices": d.egift_prices.map(|(low, high)| [low, high]),
+        "hubspot_key": d.hubspot_key,
+    })
 }
 
 pub async fn token(store: &dyn Store, clock: &Clock, command: TokenCommand) -> Result<Value> {

@@ -284,6 +284,17 @@ pub enum UserCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Deactivate a user: its tokens and sign-ins stop working and it leaves the API's user
+    /// lists; its sends, balance and ledger stay. Prints the user.
+    Deactivate {
+        #[arg(long)]
+        user: i64,
+    },
+    /// Reactivate a deactivated user. Prints the user.
+    Activate {
+        #[arg(long)]
+        user: i64,
+    },
     /// A user's balance and every movement of it, oldest first. Prints {"user_id", "balance",
     /// "movements": [...]}; the balance is the sum of the movements.
     Ledger {
@@ -328,7 +339,38 @@ pub enum AppCommand {
 #[derive(Debug, Subcommand)]
 pub enum TouchCommand {
     /// Create a touch (campaign). Prints the touch.
-    Create(TouchCreateArgs),
+    Create(Box<TouchCreateArgs>),
+    /// Change what `GET /api/v3/touches` shows of a touch, or whether it is active; options left
+    /// out keep their value. Prints the touch.
+    Update {
+        #[arg(long)]
+        touch: i64,
+        #[command(flatten)]
+        details: TouchDetailsArgs,
+        /// Whether sends can be made from it (and it is listed).
+        #[arg(long, value_name = "BOOL")]
+        active: Option<bool>,
+    },
+}
+
+/// The fields the touches endpoints show beyond a touch's sending terms.
+#[derive(Debug, Args, Default)]
+pub struct TouchDetailsArgs {
+    /// What the campaign is for.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The user of the organization who made it.
+    #[arg(long, value_name = "USER_ID")]
+    pub creator: Option<i64>,
+    /// The catalog gift it sends.
+    #[arg(long)]
+    pub gift_id: Option<i64>,
+    /// An eGift campaign's denomination range, LOW-HIGH (`10-100`); `none` removes it.
+    #[arg(long, value_name = "LOW-HIGH")]
+    pub egift_prices: Option<String>,
+    /// The HubSpot integration key; an empty value removes it.
+    #[arg(long)]
+    pub hubspot_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +406,8 @@ pub struct TouchCreateArgs {
     /// Countries physical gifts may ship to: ISO 3166-1 codes or names, comma-separated.
     #[arg(long, default_value = "US")]
     pub ship_to: String,
+    #[command(flatten)]
+    pub details: TouchDetailsArgs,
 }
 
 #[derive(Debug, Subcommand)]

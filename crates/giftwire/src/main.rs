@@ -150,9 +150,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Org(c) => admin::org(store.as_ref(), c).await?,
         Command::Team(c) => admin::team(store.as_ref(), c).await?,
         Command::User(c) => admin::user(store.as_ref(), c).await?,
-        Command::Touch(cli::TouchCommand::Create(args)) => {
-            admin::touch(store.as_ref(), args).await?
-        }
+        Command::Touch(c) => admin::touch(store.as_ref(), c).await?,
         Command::Token(c) => admin::token(store.as_ref(), &clock, c).await?,
         Command::App(c) => admin::app(store.as_ref(), &clock, c).await?,
         Command::Send(c) => admin::send(store.as_ref(), &clock, c).await?,

@@ -579,16 +579,16 @@ async fn ensure_catalog(
                 store
                     .create_user(
                         org,
-                        NewUser {
-                            name: Name::parse("name", &format!("{first} {last}"))?,
-                            email: Email::parse("email", &email)?,
+                        NewUser::new(
+                            Name::parse("name", &format!("{first} {last}"))?,
+                            Email::parse("email", &email)?,
                             team,
-                            role: if n % 10 == 0 {
+                            if n % 10 == 0 {
                                 Role::Manager
                             } else {
                                 Role::Regular
                             },
-                        },
+                        ),
                     )
                     .await?,
             );
@@ -615,6 +615,13 @@ async fn ensure_catalog(
                             ends_on: None,
                             active: true,
                             ship_to: giftwire_core::ShipTo::us(),
+                            details: giftwire_core::store::TouchDetails {
+                                created_by: users
+                                    .iter()
+                                    .find(|u| u.role == Role::Manager)
+                                    .map(|u| u.id),
+                                ..Default::default()
+                            },
                         },
                     )
                     .await?,

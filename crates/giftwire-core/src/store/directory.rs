@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::catalog::{DeliveryType, Role, SendType, Subtype};
+use crate::catalog::{DeliveryType, Role, SendType, Subtype, UserState};
 use crate::delivery::ShipTo;
-use crate::error::StoreError;
+use crate::error::{InvalidValue, StoreError};
 use crate::ids::{OrgId, TeamId, TouchId, UserId};
 use crate::money::{Currency, Money};
 use crate::store::TeamBudget;
@@ -48,10 +48,55 @@ pub struct Team {
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// The full name, as sends show their sender: the first and last names joined by a space.
     pub name: Name,
+    pub first_name: String,
+    pub last_name: String,
     pub email: Email,
     pub team: Option<TeamId>,
     pub role: Role,
+}
+
+impl NewUser {
+    /// A user from a full name, split at its first space (`Ada King Lovelace` is first name
+    /// `Ada`, last name `King Lovelace`; a single word has an empty last name).
+    pub fn new(name: Name, email: Email, team: Option<TeamId>, role: Role) -> NewUser {
+        let (first, last) = match name.as_str().split_once(' ') {
+            Some((first, last)) => (first.to_owned(), last.trim().to_owned()),
+            None => (name.as_str().to_owned(), String::new()),
+        };
+        NewUser {
+            name,
+            first_name: first,
+            last_name: last,
+            email,
+            team,
+            role,
+        }
+    }
+
+    /// A user from a first and a last name (which may be blank).
+    pub fn from_parts(
+        first: Name,
+        last: &str,
+        email: Email,
+        team: Option<TeamId>,
+        role: Role,
+    ) -> Result<NewUser, InvalidValue> {
+        let last = last.trim();
+        let name = match last {
+            "" => first.clone(),
+            last => Name::parse("last_name", &format!("{} {last}", first.as_str()))?,
+        };
+        Ok(NewUser {
+            name,
+            first_name: first.into_string(),
+            last_name: last.to_owned(),
+            email,
+            team,
+            role,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -59,11 +104,17 @@ pub struct User {
     pub id: UserId,
     pub org_id: OrgId,
     pub team_id: Option<TeamId>,
+    /// The full name (the first and last names joined).
     pub name: String,
+    pub first_name: String,
+    pub last_name: String,
     pub email: String,
     pub role: Role,
     /// What the user may still spend (never negative; the sum of the user's ledger).
     pub balance: Money,
+    pub state: UserState,
+    /// 32 hex characters identifying the user's invitation (`key` of the members endpoint).
+    pub key: String,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +129,20 @@ pub struct NewTouch {
     pub ends_on: Option<Date>,
     pub active: bool,
     pub ship_to: ShipTo,
+    pub details: TouchDetails,
+}
+
+/// What the touches endpoints show beyond what sends are made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TouchDetails {
+    pub description: String,
+    /// The user of the organization who made the touch.
+    pub created_by: Option<UserId>,
+    /// The catalog gift the touch sends.
+    pub gift_id: Option<i64>,
+    /// An eGift campaign's denomination range (lowest, highest), lowest first.
+    pub egift_prices: Option<(Money, Money)>,
+    pub hubspot_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +159,8 @@ pub struct Touch {
     pub ends_on: Option<Date>,
     pub active: bool,
     pub ship_to: ShipTo,
+    pub details: TouchDetails,
+    pub created_at: Timestamp,
 }
 
 impl Touch {

@@ -1,6 +1,6 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`]). [`Store`] is all of
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`]). [`Store`] is all of
 //! them, implemented for every type that implements each; it is what the server holds.
 //! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
 //! lookups by a global id, authentication, the worker's) say so in their names and docs.
@@ -12,15 +12,21 @@ mod accounts;
 mod balances;
 mod deadlines;
 mod directory;
+mod groups;
 mod oauth;
 mod outbox;
 mod sends;
 mod tokens;
+mod touches;
+mod users;
 
 pub use accounts::{AccountStore, NewSession, PasswordUser};
 pub use balances::{BalanceStore, Movement, MovementKind, NewMovement, TeamBudget};
 pub use deadlines::DeadlineStore;
-pub use directory::{DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, User};
+pub use directory::{
+    DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, TouchDetails, User,
+};
+pub use groups::{Group, GroupStore};
 pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
 pub use outbox::{Mail, OutboxStore};
 pub use sends::{
@@ -28,6 +34,8 @@ pub use sends::{
     RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, SendStore, SenderRef, TouchRef,
 };
 pub use tokens::{NewToken, Principal, TokenInfo, TokenStore};
+pub use touches::TouchStore;
+pub use users::{Listed, UserStore};
 
 /// A whole store: every resource's trait. Implemented for every type that implements them all,
 /// so a backend implements each trait (one file each) and never this one.
@@ -40,6 +48,9 @@ pub trait Store:
     + AccountStore
     + OAuthStore
     + BalanceStore
+    + UserStore
+    + GroupStore
+    + TouchStore
     + Send
     + Sync
     + 'static
@@ -55,6 +66,9 @@ impl<T> Store for T where
         + AccountStore
         + OAuthStore
         + BalanceStore
+        + UserStore
+        + GroupStore
+        + TouchStore
         + Send
         + Sync
         + 'static

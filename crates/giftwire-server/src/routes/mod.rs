@@ -1,26 +1,60 @@
 //! The routes, one module per resource, merged here; plus the answers for unknown routes and
 //! methods, in the error envelope.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::http::{Method, Uri};
+use giftwire_core::PageRequest;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::{AppState, query};
 
 mod account;
+mod groups;
 mod oauth;
 mod recipient;
 mod sends;
+mod touches;
+mod users;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(sends::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(touches::routes())
         .merge(recipient::routes())
         .merge(account::routes())
         .merge(oauth::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// The page a list's query asks for (CONTRACT.md §4), and the list's own parameters among
+/// `known` (each given at most once).
+pub(crate) fn page_request(
+    raw: Option<&str>,
+    known: &[&'static str],
+) -> Result<(PageRequest, HashMap<&'static str, String>), ApiError> {
+    let mut names = vec!["page", "per_page"];
+    names.extend_from_slice(known);
+    let params = query::single_values(raw, &names)?;
+    let page = PageRequest::parse(
+        params.get("page").map(String::as_str),
+        params.get("per_page").map(String::as_str),
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((page, params))
+}
+
+/// A numeric id in a path (`/api/v3/touches/42`); anything else names nothing (a 404).
+pub(crate) fn numeric_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
 }
 
 async fn no_route() -> ApiError {

@@ -28,6 +28,14 @@ CREATE TABLE balance_movements (
 );
 CREATE INDEX balance_movements_user ON balance_movements (org_id, user_id, id);
 
+-- A balance changes only by a movement: inserting one moves its user's balance by its amount,
+-- in the same statement (the insert itself checks that a draw leaves the balance >= 0).
+CREATE TRIGGER balance_movements_apply AFTER INSERT ON balance_movements
+BEGIN
+    UPDATE users SET balance_units = balance_units + NEW.amount_units
+    WHERE org_id = NEW.org_id AND id = NEW.user_id;
+END;
+
 -- Sends made before balances existed: each sender is funded with what its sends cost now, and
 -- those sends are drawn at once, so every balance starts at 0 and equals its ledger.
 INSERT INTO balance_movements (org_id, user_id, kind, amount_units, balance_units, note, created_at)

@@ -33,7 +33,7 @@ impl AccountStore for PgStore {
     async fn password_user(&self, email: &str) -> Result<Option<PasswordUser>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS_U}, u.password_hash FROM users u \
-             WHERE lower(u.email) = lower($1) AND u.password_hash IS NOT NULL"
+             WHERE lower(u.email) = lower($1) AND u.password_hash IS NOT NULL AND u.state = 'active'"
         )))
         .bind(email)
         .fetch_optional(&mut *self.pool.acquire().await?)
@@ -81,7 +81,7 @@ impl AccountStore for PgStore {
     ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS_U} FROM sessions s \
-             JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
+             JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id AND u.state = 'active' \
              WHERE s.session_hash = $1 AND s.expires_at > to_timestamp($2)"
         )))
         .bind(hash.as_bytes().to_vec())

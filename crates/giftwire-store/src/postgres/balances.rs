@@ -1,6 +1,7 @@
-//! Balances, team budgets and the ledger on PostgreSQL. Every movement is one `UPDATE` of the
-//! balance that refuses to go below zero (it holds the user's row until the transaction ends, so
-//! concurrent movements of one user queue up) and one ledger row, in the caller's transaction.
+//! Balances, team budgets and the ledger on PostgreSQL. A movement is one `INSERT` into the ledger
+//! that checks the balance covers it (it locks the user's row until the transaction ends, so concurrent
+//! movements of one user queue up); the ledger's trigger moves the
+//! balance, so a balance changes only with a movement.
 
 use async_trait::async_trait;
 use giftwire_core::store::{BalanceStore, Movement, NewMovement, Team, TeamBudget};
@@ -12,7 +13,6 @@ use sqlx::postgres::PgConnection;
 use super::PgStore;
 use super::errors::db_err;
 use crate::records;
-use crate::rows::RowExt;
 
 /// The columns of [`records::team`] on PostgreSQL.
 pub(super) const TEAM_COLUMNS: &str = "id, org_id, name, extract(epoch FROM created_at)::int8, \
@@ -23,47 +23,56 @@ pub(super) const TEAM_COLUMNS: &str = "id, org_id, name, extract(epoch FROM crea
 const MOVEMENT_COLUMNS: &str = "id, user_id, kind, amount_units, balance_units, send_id, note, \
      extract(epoch FROM created_at)::int8";
 
-/// Moves a user's balance and records the movement; a draw the balance cannot cover is
-/// `Refused` and changes nothing.
+/// Records a movement, which moves its user's balance (a trigger of the ledger table); a draw
+/// the balance cannot cover is `Refused` and changes nothing. One statement: the user's row is
+/// read and locked by the insert that checks it.
 pub(super) async fn apply_movement(
     conn: &mut PgConnection,
     org: OrgId,
     m: &NewMovement,
-) -> Result<Movement, StoreError> {
-    let units = m.amount.units();
-    let moved = sqlx::query(
-        "UPDATE users SET balance_units = balance_units + $3 \
-         WHERE org_id = $1 AND id = $2 AND balance_units + $3 >= 0 RETURNING balance_units",
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO balance_movements (org_id, user_id, kind, amount_units, balance_units, \
+                                        send_id, note, created_at) \
+         SELECT $1, $2, $3, $4, balance_units + $4, $5, $6, to_timestamp($7) FROM users \
+         WHERE org_id = $1 AND id = $2 AND balance_units + $4 >= 0 FOR UPDATE",
     )
     .bind(org.get())
     .bind(m.user.get())
-    .bind(units)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some(moved) = moved else {
-        let row = sqlx::query("SELECT balance_units FROM users WHERE org_id = $1 AND id = $2")
-            .bind(org.get())
-            .bind(m.user.get())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("User"))?;
-        return Err(m.insufficient(records::money_units(&row, 0)?));
-    };
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO balance_movements (org_id, user_id, kind, amount_units, balance_units, \
-                                        send_id, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8)) RETURNING {MOVEMENT_COLUMNS}"
-    )))
-    .bind(org.get())
-    .bind(m.user.get())
     .bind(m.kind.as_str())
-    .bind(units)
-    .bind(moved.int(0)?)
+    .bind(m.amount.units())
     .bind(m.send.map(SendId::get))
     .bind(m.note.as_deref())
     .bind(m.at.as_second() as f64)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    // The user is not the organization's, or the balance cannot cover the draw.
+    let row = sqlx::query("SELECT balance_units FROM users WHERE org_id = $1 AND id = $2")
+        .bind(org.get())
+        .bind(m.user.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("User"))?;
+    Err(m.insufficient(records::money_units(&row, 0)?))
+}
+
+/// The user's latest movement (the one just applied, in the caller's transaction).
+async fn last_movement(
+    conn: &mut PgConnection,
+    org: OrgId,
+    user: UserId,
+) -> Result<Movement, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {MOVEMENT_COLUMNS} FROM balance_movements \
+         WHERE org_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1"
+    )))
+    .bind(org.get())
+    .bind(user.get())
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -81,7 +90,8 @@ impl BalanceStore for PgStore {
             Box::pin(async move {
                 let mut done = Vec::with_capacity(movements.len());
                 for m in &movements {
-                    done.push(apply_movement(tx, org, m).await?);
+                    apply_movement(tx, org, m).await?;
+                    done.push(last_movement(tx, org, m.user).await?);
                 }
                 Ok(done)
             })
@@ -91,11 +101,7 @@ impl BalanceStore for PgStore {
 
     async fn ledger(&self, org: OrgId, user: UserId) -> Result<(Money, Vec<Movement>), StoreError> {
         // One snapshot, so that the balance is the sum of the movements read with it.
-        let mut tx = self.tx().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let mut tx = self.read_snapshot().await?;
         let balance = sqlx::query("SELECT balance_units FROM users WHERE org_id = $1 AND id = $2")
             .bind(org.get())
             .bind(user.get())

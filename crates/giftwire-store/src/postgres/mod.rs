@@ -17,11 +17,14 @@ mod deadlines;
 mod directory;
 mod errors;
 mod gate;
+mod groups;
 mod oauth;
 mod outbox;
 mod sends;
 mod sql;
 mod tokens;
+mod touches;
+mod users;
 
 use errors::db_err;
 use gate::Gate;
@@ -83,6 +86,19 @@ impl PgStore {
 
     async fn tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         self.pool.begin().await
+    }
+
+    /// A read-only transaction on the primary whose statements all see one snapshot (a count
+    /// and the page it counts, a balance and its ledger).
+    async fn read_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.tx().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        Ok(tx)
     }
 
     /// Runs `work` in a transaction on the primary and commits it: the same shape as the

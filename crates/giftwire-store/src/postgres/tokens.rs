@@ -69,6 +69,7 @@ impl TokenStore for PgStore {
             "SELECT k.id, k.user_id, k.org_id, k.scopes, o.time_zone, \
                     extract(epoch FROM k.expires_at)::int8, k.app_id \
              FROM api_tokens k JOIN organizations o ON o.id = k.org_id \
+             JOIN users u ON u.org_id = k.org_id AND u.id = k.user_id AND u.state = 'active' \
              LEFT JOIN oauth_apps a ON a.id = k.app_id \
              WHERE (k.app_id IS NULL OR a.revoked_at IS NULL) AND k.token_hash = $1 AND k.revoked_at IS NULL \
                AND (k.expires_at IS NULL OR k.expires_at > to_timestamp($2))",

@@ -20,11 +20,14 @@ mod bulk;
 mod deadlines;
 mod directory;
 mod errors;
+mod groups;
 mod oauth;
 mod outbox;
 mod sends;
 mod sql;
 mod tokens;
+mod touches;
+mod users;
 mod writer;
 
 use errors::db_err;

@@ -78,6 +78,7 @@ impl TokenStore for SqliteStore {
         let row = sqlx::query(
             "SELECT k.id, k.user_id, k.org_id, k.scopes, o.time_zone, k.expires_at, k.app_id \
              FROM api_tokens k JOIN organizations o ON o.id = k.org_id \
+             JOIN users u ON u.org_id = k.org_id AND u.id = k.user_id AND u.state = 'active' \
              LEFT JOIN oauth_apps a ON a.id = k.app_id \
              WHERE (k.app_id IS NULL OR a.revoked_at IS NULL) AND k.token_hash = ?1 AND k.revoked_at IS NULL \
                AND (k.expires_at IS NULL OR k.expires_at > ?2)",

@@ -410,6 +410,7 @@ async fn touches_that_cannot_send_are_not_found_or_refused(backend: Backend) {
             ends_on: ends.map(|d| d.parse().unwrap()),
             active,
             ship_to: giftwire_core::ShipTo::us(),
+            details: Default::default(),
         }
     };
     let inactive = app

@@ -261,12 +261,12 @@ impl TestApp {
         self.store
             .create_user(
                 org,
-                NewUser {
-                    name: Name::parse("name", name).unwrap(),
-                    email: Email::parse("email", email).unwrap(),
+                NewUser::new(
+                    Name::parse("name", name).unwrap(),
+                    Email::parse("email", email).unwrap(),
                     team,
-                    role: Role::Regular,
-                },
+                    Role::Regular,
+                ),
             )
             .await
             .unwrap()
@@ -318,6 +318,7 @@ impl TestApp {
                     ends_on: None,
                     active: true,
                     ship_to: giftwire_core::ShipTo::parse("US,CA").unwrap(),
+                    details: Default::default(),
                 },
             )
             .await
@@ -410,6 +411,23 @@ pub fn schema() -> jsonschema::Validator {
     let text = include_str!("../fixtures/send-list.schema.json");
     let schema: Value = serde_json::from_str(text).expect("the schema is JSON");
     jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// Panics with every violation of `body` against `tests/fixtures/schemas/<name>.schema.json`,
+/// the response schema of one endpoint.
+pub fn assert_schema(name: &str, body: &Value) {
+    let path = format!(
+        "{}/tests/fixtures/schemas/{name}.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{body:#}");
 }
 
 /// Panics with every schema violation of `body`.

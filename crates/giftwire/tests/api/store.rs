@@ -232,12 +232,12 @@ async fn writes_never_cross_organizations(backend: Backend) {
         .store
         .create_user(
             globex.org.id,
-            giftwire_core::store::NewUser {
-                name: giftwire_core::Name::parse("name", "Eve").unwrap(),
-                email: giftwire_core::Email::parse("email", "eve@globex.example").unwrap(),
-                team: Some(acme.team),
-                role: giftwire_core::Role::Regular,
-            },
+            giftwire_core::store::NewUser::new(
+                giftwire_core::Name::parse("name", "Eve").unwrap(),
+                giftwire_core::Email::parse("email", "eve@globex.example").unwrap(),
+                Some(acme.team),
+                giftwire_core::Role::Regular,
+            ),
         )
         .await
         .unwrap_err();
@@ -273,11 +273,13 @@ async fn emails_are_unique_per_organization_whatever_their_case(backend: Backend
     let app = spawn(backend).await;
     let acme = app.create_org("Acme", "UTC").await;
     let globex = app.create_org("Globex", "UTC").await;
-    let new = |email: &str| giftwire_core::store::NewUser {
-        name: giftwire_core::Name::parse("name", "Ann").unwrap(),
-        email: giftwire_core::Email::parse("email", email).unwrap(),
-        team: None,
-        role: giftwire_core::Role::Regular,
+    let new = |email: &str| {
+        giftwire_core::store::NewUser::new(
+            giftwire_core::Name::parse("name", "Ann").unwrap(),
+            giftwire_core::Email::parse("email", email).unwrap(),
+            None,
+            giftwire_core::Role::Regular,
+        )
     };
     app.store
         .create_user(acme.org.id, new("ann@example.com"))
@@ -451,12 +453,12 @@ async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary()
         let user = store
             .create_user(
                 org.id,
-                giftwire_core::store::NewUser {
-                    name: Name::parse("name", "Ann").unwrap(),
-                    email: giftwire_core::Email::parse("email", "ann@acme.example").unwrap(),
-                    team: None,
-                    role: giftwire_core::Role::Regular,
-                },
+                giftwire_core::store::NewUser::new(
+                    Name::parse("name", "Ann").unwrap(),
+                    giftwire_core::Email::parse("email", "ann@acme.example").unwrap(),
+                    None,
+                    giftwire_core::Role::Regular,
+                ),
             )
             .await
             .unwrap();
@@ -483,6 +485,7 @@ async fn with_a_replica_listings_read_the_replica_and_writes_go_to_the_primary()
                     ends_on: None,
                     active: true,
                     ship_to: giftwire_core::ShipTo::parse("US,CA").unwrap(),
+                    details: Default::default(),
                 },
             )
             .await

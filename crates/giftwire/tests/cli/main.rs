@@ -229,7 +229,7 @@ fn team_and_user_create_print_what_they_made_and_refuse_other_organizations_team
     ]);
     assert_eq!(
         user,
-        json!({"id": 1, "org_id": 1, "name": "Ann", "email": "ann@acme.example", "team_id": 1, "role": "manager", "balance": "0.0"})
+        json!({"id": 1, "org_id": 1, "name": "Ann", "email": "ann@acme.example", "team_id": 1, "role": "manager", "balance": "0.0", "state": "active"})
     );
     let teamless = cli.ok(&[
         "user",
@@ -337,7 +337,8 @@ fn touch_create_validates_the_vocabulary_and_the_price() {
         json!({
             "id": 1, "org_id": 1, "name": "Wine night", "type": "Sendoso Direct", "subtype": "Wine",
             "currency": "EUR", "price": "49.9", "delivery_type": "mail", "starts_on": null, "ends_on": null,
-            "active": true, "ship_to_countries": ["US"]
+            "active": true, "ship_to_countries": ["US"], "description": "", "creator": null,
+            "gift_id": null, "egift_prices": null, "hubspot_key": null
         })
     );
     let base = [
@@ -1559,4 +1560,102 @@ fn user_fund_ledger_and_team_budget_manage_money_and_refuse_what_they_cannot_do(
     );
     cli.refused(&["team", "budget", "--team", "99", "--monthly", "1"]);
     cli.refused(&["team", "budget", "--team", &team, "--monthly", "-1"]);
+}
+
+#[test]
+fn touch_update_and_user_deactivation_change_what_the_api_shows() {
+    let cli = Cli::new();
+    let (_, _, user, touch) = cli.org("Acme", "UTC");
+    let touch = touch.to_string();
+    let out = cli.ok(&[
+        "touch",
+        "update",
+        "--touch",
+        &touch,
+        "--description",
+        "  Thank-you cards ",
+        "--creator",
+        &user.to_string(),
+        "--gift-id",
+        "39",
+        "--egift-prices",
+        "10-100.50",
+        "--hubspot-key",
+        "hs-1",
+    ]);
+    assert_eq!(
+        (
+            out["description"].clone(),
+            out["creator"].clone(),
+            out["gift_id"].clone(),
+            out["egift_prices"].clone(),
+            out["hubspot_key"].clone()
+        ),
+        (
+            json!("Thank-you cards"),
+            json!(user),
+            json!(39),
+            json!(["10.0", "100.5"]),
+            json!("hs-1")
+        )
+    );
+    // Options left out keep their value; `none` and an empty key remove them.
+    let out = cli.ok(&[
+        "touch",
+        "update",
+        "--touch",
+        &touch,
+        "--egift-prices",
+        "none",
+        "--hubspot-key",
+        "",
+        "--active",
+        "false",
+    ]);
+    assert_eq!(
+        (
+            out["description"].clone(),
+            out["egift_prices"].clone(),
+            out["hubspot_key"].clone(),
+            out["active"].clone()
+        ),
+        (
+            json!("Thank-you cards"),
+            Value::Null,
+            Value::Null,
+            json!(false)
+        )
+    );
+    for bad in [
+        vec!["--egift-prices", "100-10"],
+        vec!["--egift-prices", "10"],
+        vec!["--egift-prices", "a-b"],
+        vec!["--creator", "999"],
+    ] {
+        let mut args = vec!["touch", "update", "--touch", &touch];
+        args.extend(bad);
+        cli.refused(&args);
+    }
+    cli.refused(&["touch", "update", "--touch", "999", "--description", "x"]);
+    // A user of another organization cannot be a touch's creator.
+    let (_, _, other, _) = cli.org("Globex", "UTC");
+    cli.refused(&[
+        "touch",
+        "update",
+        "--touch",
+        &touch,
+        "--creator",
+        &other.to_string(),
+    ]);
+
+    let user = user.to_string();
+    assert_eq!(
+        cli.ok(&["user", "deactivate", "--user", &user])["state"],
+        "deactivated"
+    );
+    assert_eq!(
+        cli.ok(&["user", "activate", "--user", &user])["state"],
+        "active"
+    );
+    cli.refused(&["user", "deactivate", "--user", "999"]);
 }

@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::Authenticated;
 use crate::cache::PageKey;
 use crate::error::{ApiError, json_bytes_response};
-use crate::{query, render};
+use crate::render;
 
 /// Every send of the token's organization, a page at a time, ascending by id.
 ///
@@ -22,12 +22,7 @@ pub(super) async fn list_sends(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
-    let params = query::single_values(raw.as_deref(), &["page", "per_page"])?;
-    let page = PageRequest::parse(
-        params.get("page").map(String::as_str),
-        params.get("per_page").map(String::as_str),
-    )
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (page, _) = super::super::page_request(raw.as_deref(), &[])?;
     let org = principal.org_id;
 
     let cached = if state.caches.pages_enabled() {
