@@ -273,6 +273,8 @@ string_enum! {
         AddressConfirmation => "address_confirmation",
         /// The address-collection link, to the sender (`address_confirmation_via: link`).
         AddressLink => "address_link",
+        /// An invitation to join an organization, to the invited user.
+        Invitation => "invitation",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod auth;
 mod body;
 pub mod cache;
 pub mod error;
+pub mod invitation;
 mod listener;
 pub mod mail;
 pub mod oauth;

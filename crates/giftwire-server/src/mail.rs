@@ -34,6 +34,32 @@ impl Links {
     pub fn address(&self, code: &TrackingCode) -> String {
         format!("{}/address/{}", self.base, code.as_str())
     }
+
+    /// The page where an invited user accepts its invitation.
+    pub fn invitation(&self, token: &str) -> String {
+        format!("{}/invitations/{token}", self.base)
+    }
+}
+
+/// The mail inviting a user to an organization: a link to the page that sets its password.
+pub fn invitation(
+    to: &str,
+    first_name: &str,
+    inviter: &str,
+    org_name: &str,
+    link: &str,
+    days: i64,
+) -> NewMail {
+    NewMail {
+        kind: MailKind::Invitation,
+        to: to.to_owned(),
+        subject: format!("{inviter} invited you to {org_name} on giftwire"),
+        text_body: format!(
+            "Hello {first_name},\n\n{inviter} invited you to send gifts with {org_name}.\n\
+             Choose your password to accept: {link}\nThis link expires in {days} days.\n"
+        ),
+        html_body: None,
+    }
 }
 
 /// Who sends, and what, as the mail tells it.

@@ -147,6 +147,14 @@ pub async fn set_password(
     user: UserId,
     password: &str,
 ) -> Result<(), PasswordError> {
+    let hash = hash_new_password(password).await?;
+    store.set_password(user, hash).await?;
+    Ok(())
+}
+
+/// The argon2id PHC string of a new password (at least [`MIN_PASSWORD_CHARS`] characters),
+/// hashed off the async threads and at most one per core at a time.
+pub async fn hash_new_password(password: &str) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(PasswordError::TooShort);
     }
@@ -155,11 +163,9 @@ pub async fn set_password(
         .acquire()
         .await
         .map_err(|e| PasswordError::Hash(e.to_string()))?;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| PasswordError::Hash(e.to_string()))??;
-    store.set_password(user, hash).await?;
-    Ok(())
+        .map_err(|e| PasswordError::Hash(e.to_string()))?
 }
 
 /// Password checks running at once: one per core. Each takes 19 MiB and tens of milliseconds,

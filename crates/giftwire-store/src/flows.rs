@@ -69,10 +69,11 @@ pub(crate) trait SendSql: Send {
         deadline: &Deadline,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+    /// Mail to the outbox, caused by a send or (`None`) by something else.
     async fn insert_mail(
         &mut self,
         org: OrgId,
-        send: SendId,
+        send: Option<SendId>,
         mail: &NewMail,
         at: Timestamp,
     ) -> Result<(), StoreError>;
@@ -278,7 +279,8 @@ pub(crate) async fn create_api_sends<C: SendSql>(
             }
         }
         for mail in &order.mail {
-            conn.insert_mail(org, id, mail, send.created_at).await?;
+            conn.insert_mail(org, Some(id), mail, send.created_at)
+                .await?;
         }
         sends.push(CreatedSend {
             send,

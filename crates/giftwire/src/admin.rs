@@ -154,6 +154,41 @@ pub async fn user(store: &dyn Store, command: UserCommand) -> Result<Value> {
             out["user_id"] = json!(user.id);
             return Ok(out);
         }
+        UserCommand::Invite {
+            org,
+            first_name,
+            last_name,
+            email,
+            team,
+            role,
+            public_url,
+        } => {
+            let org = OrgId::new(org);
+            let new = NewUser::from_parts(
+                Name::parse("first_name", &first_name)?,
+                &last_name,
+                Email::parse("email", &email)?,
+                team.map(TeamId::new),
+                role.parse::<Role>()?,
+            )?;
+            let invited = giftwire_server::invitation::invite(
+                store,
+                org,
+                new,
+                "An administrator",
+                &public_url,
+                Timestamp::now(),
+            )
+            .await?;
+            let tz = store.org(org).await?.time_zone;
+            return Ok(json!({
+                "id": invited.user.id,
+                "email": invited.user.email,
+                "state": invited.user.state,
+                "invitation_url": invited.link,
+                "expires_at": tz.format(invited.expires_at),
+            }));
+        }
         UserCommand::Deactivate { user } | UserCommand::Activate { user } => {
             let state = match command_state {
                 true => UserState::Active,

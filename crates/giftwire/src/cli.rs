@@ -284,6 +284,32 @@ pub enum UserCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Invite a user (as `POST /api/v3/users` does): it is mailed a link to choose its password
+    /// and is active once it has. Prints {"id", "email", "state", "invitation_url",
+    /// "expires_at"}; the link is its only credential and is shown only here.
+    Invite {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        #[arg(long)]
+        email: String,
+        /// A team of the same organization.
+        #[arg(long)]
+        team: Option<i64>,
+        /// regular or manager.
+        #[arg(long, default_value = "regular")]
+        role: String,
+        /// Where the invited user reaches the server (the base of the link).
+        #[arg(
+            long,
+            env = "GIFTWIRE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: url::Url,
+    },
     /// Deactivate a user: its tokens and sign-ins stop working and it leaves the API's user
     /// lists; its sends, balance and ledger stay. Prints the user.
     Deactivate {

@@ -1,6 +1,6 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`]). [`Store`] is all of
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`], [`InvitationStore`]). [`Store`] is all of
 //! them, implemented for every type that implements each; it is what the server holds.
 //! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
 //! lookups by a global id, authentication, the worker's) say so in their names and docs.
@@ -13,6 +13,7 @@ mod balances;
 mod deadlines;
 mod directory;
 mod groups;
+mod invitations;
 mod oauth;
 mod outbox;
 mod sends;
@@ -27,6 +28,7 @@ pub use directory::{
     DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, TouchDetails, User,
 };
 pub use groups::{Group, GroupStore};
+pub use invitations::{Invitation, InvitationStatus, InvitationStore, NewInvitation};
 pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
 pub use outbox::{Mail, OutboxStore};
 pub use sends::{
@@ -51,6 +53,7 @@ pub trait Store:
     + UserStore
     + GroupStore
     + TouchStore
+    + InvitationStore
     + Send
     + Sync
     + 'static
@@ -69,6 +72,7 @@ impl<T> Store for T where
         + UserStore
         + GroupStore
         + TouchStore
+        + InvitationStore
         + Send
         + Sync
         + 'static

@@ -12,6 +12,7 @@ use crate::{AppState, query};
 
 mod account;
 mod groups;
+mod invitations;
 mod oauth;
 mod recipient;
 mod sends;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(touches::routes())
         .merge(recipient::routes())
         .merge(account::routes())
+        .merge(invitations::routes())
         .merge(oauth::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

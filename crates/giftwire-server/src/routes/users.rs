@@ -1,25 +1,28 @@
 //! Users: `GET /api/v3/me` (the token's user, how integrations check a connection),
 //! `GET /api/v3/users` (active users, paged) and `GET /api/v3/users/{id}` (one user of the
-//! organization, whatever its state: undocumented, but clients resolve senders with it).
+//! organization, whatever its state: undocumented, but clients resolve senders with it), and
+//! `POST /api/v3/users` (Invite New User; accepted on the page of [`super::invitations`]).
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use giftwire_api::users::UserList;
-use giftwire_core::{Scope, UserId};
+use giftwire_api::users::{Invited, UserList};
+use giftwire_core::store::{InvitationStatus, NewUser};
+use giftwire_core::{Email, Name, Role, Scope, StoreError, TeamId, UserId};
 
 use super::{numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
+use crate::body::JsonBody;
 use crate::error::{ApiError, json_response};
-use crate::render;
+use crate::{invitation, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v3/me", get(me))
-        .route("/api/v3/users", get(list_users))
+        .route("/api/v3/users", get(list_users).post(invite_user))
         .route("/api/v3/users/{id}", get(show_user))
 }
 
@@ -66,4 +69,68 @@ async fn show_user(
     let id = numeric_id(&raw).ok_or(ApiError::NotFound("User"))?;
     let user = state.store.user(principal.org_id, UserId::new(id)).await?;
     Ok(json_response(StatusCode::OK, &render::user(&user)))
+}
+
+/// `POST /api/v3/users` (Invite New User): `{"user": {first_name, last_name, email, role,
+/// team_group_id}}` makes an invited user, mails it a link to the page that sets its password
+/// (after which it is active), and answers 201 with the invitation.
+async fn invite_user(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let principal = auth.require(Scope::Update)?;
+    let fields = body.object("user")?;
+    let name = |field: &'static str| -> Result<Name, ApiError> {
+        Name::parse(field, fields.string(field)?).map_err(|_| ApiError::invalid(field))
+    };
+    let first_name = name("first_name")?;
+    let last_name = name("last_name")?;
+    let email =
+        Email::parse("email", fields.string("email")?).map_err(|_| ApiError::invalid("email"))?;
+    let role = fields
+        .opt_string("role")
+        .ok()
+        .flatten()
+        .and_then(|r| r.parse::<Role>().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest("Role can be one of these: manager,regular".to_owned())
+        })?;
+    let invalid_team = || ApiError::BadRequest("Please enter a valid team group".to_owned());
+    let team = fields
+        .opt_integer("team_group_id")
+        .ok()
+        .flatten()
+        .filter(|id| *id > 0)
+        .map(TeamId::new)
+        .ok_or_else(invalid_team)?;
+    let new = NewUser::from_parts(first_name, last_name.as_str(), email, Some(team), role)
+        .map_err(|_| ApiError::invalid("last_name"))?;
+
+    let org = principal.org_id;
+    let inviter = state.store.user(org, principal.user_id).await?;
+    let invited = match invitation::invite(
+        state.store.as_ref(),
+        org,
+        new,
+        &inviter.name,
+        &state.public_url,
+        state.clock.now(),
+    )
+    .await
+    {
+        Err(StoreError::NotFound("Team")) => return Err(invalid_team()),
+        other => other?,
+    };
+    let user = &invited.user;
+    let body = Invited {
+        success: true,
+        message: format!("Invitation sent to {}", user.email),
+        receiver_email: user.email.clone(),
+        team_group_id: team.get(),
+        user_role: user.role.as_str().to_owned(),
+        invitation_status: InvitationStatus::Pending.as_str().to_owned(),
+        expires_at: principal.time_zone.format(invited.expires_at),
+    };
+    Ok(json_response(StatusCode::CREATED, &body))
 }

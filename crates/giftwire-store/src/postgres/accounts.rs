@@ -107,7 +107,7 @@ impl AccountStore for PgStore {
     }
 }
 
-fn already_signs_in() -> String {
+pub(super) fn already_signs_in() -> String {
     "another user with this email address already has a password: an email address signs in \
      to one account"
         .to_owned()

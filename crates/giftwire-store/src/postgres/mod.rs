@@ -18,6 +18,7 @@ mod directory;
 mod errors;
 mod gate;
 mod groups;
+mod invitations;
 mod oauth;
 mod outbox;
 mod sends;

@@ -163,7 +163,7 @@ impl SendSql for PgConnection {
     async fn insert_mail(
         &mut self,
         org: OrgId,
-        send: SendId,
+        send: Option<SendId>,
         mail: &NewMail,
         at: Timestamp,
     ) -> Result<(), StoreError> {
@@ -173,7 +173,7 @@ impl SendSql for PgConnection {
              VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($8))",
         )
         .bind(org.get())
-        .bind(send.get())
+        .bind(send.map(SendId::get))
         .bind(mail.kind.as_str())
         .bind(&mail.to)
         .bind(&mail.subject)

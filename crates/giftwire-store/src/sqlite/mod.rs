@@ -21,6 +21,7 @@ mod deadlines;
 mod directory;
 mod errors;
 mod groups;
+mod invitations;
 mod oauth;
 mod outbox;
 mod sends;

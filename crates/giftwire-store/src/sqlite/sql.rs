@@ -165,7 +165,7 @@ impl SendSql for SqliteConnection {
     async fn insert_mail(
         &mut self,
         org: OrgId,
-        send: SendId,
+        send: Option<SendId>,
         mail: &NewMail,
         at: Timestamp,
     ) -> Result<(), StoreError> {
@@ -175,7 +175,7 @@ impl SendSql for SqliteConnection {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         )
         .bind(org.get())
-        .bind(send.get())
+        .bind(send.map(SendId::get))
         .bind(mail.kind.as_str())
         .bind(&mail.to)
         .bind(&mail.subject)

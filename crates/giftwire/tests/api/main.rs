@@ -12,6 +12,7 @@ mod create;
 mod errors;
 mod groups;
 mod helpers;
+mod invitations;
 mod isolation;
 mod list;
 mod oauth;

@@ -234,7 +234,7 @@ pub fn consent_form(page: &str) -> Form {
 
 /// The hidden CSRF field of a page.
 #[track_caller]
-fn csrf_of(page: &str) -> String {
+pub fn csrf_of(page: &str) -> String {
     forms(page)
         .iter()
         .find_map(|f| f.field("csrf").map(str::to_owned))
@@ -431,7 +431,7 @@ fn assert_sent_to_sign_in(response: &reqwest::Response) {
 // Signing in and authorizing.
 
 /// Fills in the sign-in page of `browser` and posts it.
-async fn submit_sign_in(
+pub async fn submit_sign_in(
     app: &TestApp,
     browser: &reqwest::Client,
     email: &str,

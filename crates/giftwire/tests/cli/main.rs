@@ -1659,3 +1659,70 @@ fn touch_update_and_user_deactivation_change_what_the_api_shows() {
     );
     cli.refused(&["user", "deactivate", "--user", "999"]);
 }
+
+#[test]
+fn user_invite_prints_the_link_once_and_mails_it() {
+    let cli = Cli::new();
+    let (org, team, _, _) = cli.org("Acme", "UTC");
+    let out = cli.ok(&[
+        "user",
+        "invite",
+        "--org",
+        &org.to_string(),
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Lovelace",
+        "--email",
+        "ada@acme.example",
+        "--team",
+        &team.to_string(),
+        "--public-url",
+        "https://gifts.example.com",
+    ]);
+    assert_eq!(
+        (out["email"].clone(), out["state"].clone()),
+        (json!("ada@acme.example"), json!("invited"))
+    );
+    let url = out["invitation_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://gifts.example.com/invitations/gw_"),
+        "{url}"
+    );
+    assert!(out["expires_at"].as_str().unwrap().ends_with("+00:00"));
+    let mail = cli.ok(&["outbox", "list"]);
+    let invitation = &mail["mail"][0];
+    assert_eq!(
+        (invitation["kind"].clone(), invitation["to"].clone()),
+        (json!("invitation"), json!("ada@acme.example"))
+    );
+    assert!(
+        invitation.to_string().contains(url),
+        "the mail carries the link"
+    );
+    // The same email again, an unknown role, another organization's team: refused.
+    let args = |email: &'static str, role: &'static str, team: String| {
+        vec![
+            "user".to_owned(),
+            "invite".into(),
+            "--org".into(),
+            org.to_string(),
+            "--first-name".into(),
+            "X".into(),
+            "--email".into(),
+            email.into(),
+            "--role".into(),
+            role.into(),
+            "--team".into(),
+            team,
+        ]
+    };
+    for bad in [
+        args("ada@acme.example", "regular", team.to_string()),
+        args("bo@acme.example", "admin", team.to_string()),
+        args("bo@acme.example", "regular", "999".into()),
+    ] {
+        let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+        cli.refused(&bad);
+    }
+}
