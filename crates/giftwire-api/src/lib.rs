@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod groups;
 pub mod oauth;
+pub mod scim;
 pub mod touches;
 pub mod users;
 

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod money;
 pub mod page;
+pub mod scim;
 pub mod status;
 pub mod store;
 pub mod text;

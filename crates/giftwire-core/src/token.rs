@@ -9,12 +9,14 @@ use crate::error::InvalidValue;
 
 string_enum! {
     /// What a token may do (CONTRACT.md §3): `public` reads, `write` creates sends, `update`
-    /// changes users, `fulfillment` records status changes and costs.
+    /// changes users, `fulfillment` records status changes and costs, `scim` provisions users
+    /// over SCIM (and nothing else: it is held alone).
     pub enum Scope ("scope") {
         Public => "public",
         Write => "write",
         Update => "update",
         Fulfillment => "fulfillment",
+        Scim => "scim",
     }
 }
 
@@ -48,7 +50,8 @@ impl Scopes {
         Scopes(self.0 | Self::bit(scope))
     }
 
-    /// Parses a space-separated list (the OAuth form). Blank lists and unknown scopes are refused.
+    /// Parses a space-separated list (the OAuth form). Blank lists, unknown scopes and `scim`
+    /// with any other scope are refused: a SCIM token reaches SCIM alone (CONTRACT.md §3).
     pub fn parse(s: &str) -> Result<Scopes, InvalidValue> {
         let mut scopes = Scopes::default();
         for word in s.split_ascii_whitespace() {
@@ -57,6 +60,9 @@ impl Scopes {
         }
         if scopes == Scopes::default() {
             return Err(InvalidValue::new("scope", s));
+        }
+        if scopes.contains(Scope::Scim) && scopes != Scopes::default().with(Scope::Scim) {
+            return Err(InvalidValue::new("scope (scim is held alone)", s));
         }
         Ok(scopes)
     }
@@ -129,6 +135,14 @@ impl TokenHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scim_is_held_alone() {
+        assert!(Scopes::parse("scim").unwrap().contains(Scope::Scim));
+        for mixed in ["scim public", "public scim", "scim write update"] {
+            assert!(Scopes::parse(mixed).is_err(), "{mixed}");
+        }
+    }
 
     #[test]
     fn scopes_parse_from_and_print_as_the_oauth_string() {

@@ -114,12 +114,21 @@ pub(crate) async fn gatekeeper(state: &AppState, mut request: Request, next: Nex
     {
         return e.into_response();
     }
+    // SCIM clients get SCIM's error bodies, from here as from its routes.
+    let scim = request.uri().path().starts_with(crate::routes::SCIM_BASE);
+    let refuse = |e: ApiError| {
+        if scim {
+            crate::routes::scim_error(e)
+        } else {
+            e.into_response()
+        }
+    };
     if request.uri().path().starts_with("/api/")
         && let Some(token) = request_token(request.headers())
     {
         let found = match principal_of(state, token).await {
             Ok(found) => found,
-            Err(e) => return e.into_response(),
+            Err(e) => return refuse(e),
         };
         let authentication = match found {
             Some(principal) => {
@@ -127,7 +136,7 @@ pub(crate) async fn gatekeeper(state: &AppState, mut request: Request, next: Nex
                     .app_id
                     .map_or(RateKey::Token(principal.token_id), RateKey::App);
                 if let Err(e) = state.rate_limiter.check(key) {
-                    return e.into_response();
+                    return refuse(e);
                 }
                 Authentication::Valid(principal)
             }

@@ -3,8 +3,8 @@
 
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
-    App, Code, Mail, Movement, NewUser, Org, Principal, Recipient, RefreshGrant, SendRecord,
-    SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef, User,
+    App, Code, Mail, Movement, NewUser, Org, Principal, Recipient, RefreshGrant, ScimEmail,
+    ScimUser, SendRecord, SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef, User,
 };
 use giftwire_core::{
     Address, AddressCollection, Amount, AppId, CodeId, Delivery, InvalidValue, Money, OrgId,
@@ -350,4 +350,32 @@ pub(crate) fn hashes<R: RowExt>(rows: &[R]) -> Result<Vec<giftwire_core::TokenHa
     rows.iter()
         .filter_map(|r| r.opt_hash(0).transpose())
         .collect()
+}
+
+/// A SCIM user: [`USER_COLUMNS`], then team name, external_id, user_type, created_at,
+/// updated_at (epoch seconds), userName, scim_emails (JSON), scim_active_shown.
+pub(crate) fn scim_user(row: &impl RowExt) -> Result<ScimUser, StoreError> {
+    let user = user(row)?;
+    let at = USER_COLUMN_COUNT;
+    let emails = match row.opt_text(at + 6)? {
+        Some(json) => Some(
+            serde_json::from_str::<Vec<ScimEmail>>(&json)
+                .map_err(|e| StoreError::Internal(Box::new(e)))?,
+        ),
+        None => None,
+    };
+    Ok(ScimUser {
+        team_name: row.opt_text(at)?,
+        external_id: row.opt_text(at + 1)?,
+        user_type: row
+            .opt_text(at + 2)?
+            .map(|t| t.parse().map_err(corrupt))
+            .transpose()?,
+        created_at: row.time(at + 3)?,
+        updated_at: row.time(at + 4)?,
+        user_name: row.text(at + 5)?,
+        emails,
+        active_shown: row.int(at + 7)? != 0,
+        user,
+    })
 }

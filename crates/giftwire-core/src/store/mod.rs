@@ -1,6 +1,6 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`], [`InvitationStore`]). [`Store`] is all of
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`], [`InvitationStore`], [`ScimStore`]). [`Store`] is all of
 //! them, implemented for every type that implements each; it is what the server holds.
 //! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
 //! lookups by a global id, authentication, the worker's) say so in their names and docs.
@@ -16,6 +16,7 @@ mod groups;
 mod invitations;
 mod oauth;
 mod outbox;
+mod scim;
 mod sends;
 mod tokens;
 mod touches;
@@ -31,6 +32,7 @@ pub use groups::{Group, GroupStore};
 pub use invitations::{Invitation, InvitationStatus, InvitationStore, NewInvitation};
 pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
 pub use outbox::{Mail, OutboxStore};
+pub use scim::{ScimEmail, ScimStore, ScimUser, ScimUserData, UserType};
 pub use sends::{
     BulkLoaded, Created, CreatedSend, IdempotencyClaim, NewSend, PageVersion, Recipient,
     RecipientSend, SeedSend, SendOrder, SendPage, SendRecord, SendStore, SenderRef, TouchRef,
@@ -54,6 +56,7 @@ pub trait Store:
     + GroupStore
     + TouchStore
     + InvitationStore
+    + ScimStore
     + Send
     + Sync
     + 'static
@@ -73,6 +76,7 @@ impl<T> Store for T where
         + GroupStore
         + TouchStore
         + InvitationStore
+        + ScimStore
         + Send
         + Sync
         + 'static

@@ -15,6 +15,7 @@ mod groups;
 mod invitations;
 mod oauth;
 mod recipient;
+mod scim;
 mod sends;
 mod touches;
 mod users;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(touches::routes())
+        .merge(scim::routes())
         .merge(recipient::routes())
         .merge(account::routes())
         .merge(invitations::routes())
@@ -32,6 +34,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+pub(crate) use scim::BASE as SCIM_BASE;
+
+/// An API error answered as SCIM answers errors (for the SCIM paths).
+pub(crate) fn scim_error(e: ApiError) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    scim::ScimError::from(e).into_response()
 }
 
 /// The page a list's query asks for (CONTRACT.md §4), and the list's own parameters among

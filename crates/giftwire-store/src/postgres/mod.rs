@@ -21,6 +21,7 @@ mod groups;
 mod invitations;
 mod oauth;
 mod outbox;
+mod scim;
 mod sends;
 mod sql;
 mod tokens;

@@ -19,6 +19,7 @@ mod oauth;
 mod oauth_client;
 mod pagination;
 mod recipient;
+mod scim;
 mod smtp;
 mod store;
 mod touches;

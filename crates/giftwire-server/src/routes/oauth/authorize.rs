@@ -28,6 +28,7 @@ fn scope_meaning(scope: Scope) -> &'static str {
         Scope::Write => "send gifts on your behalf",
         Scope::Update => "update your account details",
         Scope::Fulfillment => "record fulfillment updates (statuses and costs) of sends",
+        Scope::Scim => "create, update and deactivate your organization's users (SCIM)",
     }
 }
 
