@@ -14,6 +14,8 @@ pub struct Money(Decimal);
 
 impl Money {
     pub const ZERO: Money = Money(Decimal::ZERO);
+    /// The largest amount: 12 integer and 4 fractional digits, all nines.
+    pub const MAX: Money = Money(Decimal::from_parts(1_874_919_423, 2_328_306, 0, false, 4));
     /// Most fractional digits an amount may have (enough for every ISO 4217 minor unit).
     pub const MAX_FRACTION_DIGITS: u32 = 4;
     /// Most integer digits an amount may have.
@@ -283,6 +285,8 @@ mod tests {
             9_999_999_999_999_999
         );
         assert_eq!(m.whole(), 1234);
+        assert_eq!(Money::MAX.to_string(), "999999999999.9999");
+        assert_eq!(Money::MAX, "999999999999.9999".parse().unwrap());
         assert_eq!("50000".parse::<Money>().unwrap().plain(), "50000");
         assert_eq!("49.50".parse::<Money>().unwrap().plain(), "49.5");
         assert_eq!(Amount::draw("25.5".parse().unwrap()).to_string(), "-25.5");

@@ -106,6 +106,8 @@ pub enum Filter {
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
+    /// `emails[…]`: a filter one email must match as a whole.
+    Emails(Box<Filter>),
 }
 
 /// An attribute's value on a resource, as filters compare it.
@@ -119,6 +121,27 @@ pub enum AttrValue<'a> {
 /// for a multi-valued one).
 pub trait Filterable {
     fn values(&self, attr: Attr) -> Vec<AttrValue<'_>>;
+
+    /// The resource's emails, each a resource of its own for `emails[…]`.
+    fn emails(&self) -> Vec<&dyn Filterable> {
+        Vec::new()
+    }
+}
+
+impl Filterable for crate::store::ScimEmail {
+    fn values(&self, attr: Attr) -> Vec<AttrValue<'_>> {
+        match attr {
+            Attr::EmailValue => vec![AttrValue::Str(&self.value)],
+            Attr::EmailType => self
+                .kind
+                .as_deref()
+                .map(AttrValue::Str)
+                .into_iter()
+                .collect(),
+            Attr::EmailPrimary => self.primary.map(AttrValue::Bool).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Why a filter was refused.
@@ -150,8 +173,9 @@ impl Filter {
     }
 
     /// Whether `resource` matches.
-    pub fn matches(&self, resource: &impl Filterable) -> bool {
+    pub fn matches(&self, resource: &dyn Filterable) -> bool {
         match self {
+            Filter::Emails(inner) => resource.emails().iter().any(|e| inner.matches(*e)),
             Filter::And(a, b) => a.matches(resource) && b.matches(resource),
             Filter::Or(a, b) => a.matches(resource) || b.matches(resource),
             Filter::Not(f) => !f.matches(resource),
@@ -397,7 +421,7 @@ impl Parser {
             let inner = self.or(true)?;
             self.close(Token::CloseBracket)?;
             self.depth -= 1;
-            return Ok(inner);
+            return Ok(Filter::Emails(Box::new(inner)));
         }
         let attr = Attr::parse(name, in_emails)
             .ok_or_else(|| FilterError(format!("{name:?} is not an attribute a filter may use")))?;
@@ -449,10 +473,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    use crate::store::ScimEmail;
+
     struct User {
         user_name: &'static str,
         external_id: Option<&'static str>,
-        emails: Vec<&'static str>,
+        emails: Vec<ScimEmail>,
         active: bool,
     }
 
@@ -461,10 +487,24 @@ mod tests {
             match attr {
                 Attr::UserName => vec![AttrValue::Str(self.user_name)],
                 Attr::ExternalId => self.external_id.map(AttrValue::Str).into_iter().collect(),
-                Attr::EmailValue => self.emails.iter().map(|e| AttrValue::Str(e)).collect(),
+                Attr::EmailValue | Attr::EmailType => {
+                    self.emails.iter().flat_map(|e| e.values(attr)).collect()
+                }
                 Attr::Active => vec![AttrValue::Bool(self.active)],
                 _ => vec![],
             }
+        }
+
+        fn emails(&self) -> Vec<&dyn Filterable> {
+            self.emails.iter().map(|e| e as &dyn Filterable).collect()
+        }
+    }
+
+    fn email(value: &str, kind: &str) -> ScimEmail {
+        ScimEmail {
+            value: value.to_owned(),
+            kind: Some(kind.to_owned()),
+            primary: None,
         }
     }
 
@@ -472,7 +512,10 @@ mod tests {
         User {
             user_name: "Ada@Acme.example",
             external_id: Some("00u1ABC"),
-            emails: vec!["Ada@Acme.example", "ada@home.example"],
+            emails: vec![
+                email("Ada@Acme.example", "work"),
+                email("ada@home.example", "home"),
+            ],
             active: true,
         }
     }
@@ -500,6 +543,13 @@ mod tests {
         );
         assert!(matches(r#"emails.value eq "ada@home.example""#));
         assert!(matches(r#"emails[value eq "ada@home.example"]"#));
+        assert!(matches(
+            r#"emails[type eq "home" and value eq "ada@home.example"]"#
+        ));
+        assert!(
+            !matches(r#"emails[type eq "work" and value eq "ada@home.example"]"#),
+            "one email must match the whole value filter"
+        );
         assert!(matches(
             r#"userName eq "ada@acme.example" and externalId eq "00u1ABC""#
         ));

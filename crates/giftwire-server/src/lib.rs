@@ -190,7 +190,7 @@ pub async fn serve(
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %loggable_path(request.uri().path()),
                         request_id = %request_id,
                     )
                 })
@@ -202,4 +202,32 @@ pub async fn serve(
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     let app = tower::util::MapRequestLayer::new(strip_json_suffix).layer(app);
     listener::run(listener, app, limits, shutdown).await
+}
+
+/// A request path as logs may show it: the credential in the recipient pages' and invitations'
+/// paths (`/track/<code>`, `/address/<code>`, `/invitations/<token>`) is replaced by `…`.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/track/", "/address/", "/invitations/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}…{tail}").into();
+        }
+    }
+    path.into()
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::loggable_path;
+
+    #[test]
+    fn credentials_in_paths_are_not_logged() {
+        assert_eq!(loggable_path("/invitations/gw_abc"), "/invitations/…");
+        assert_eq!(
+            loggable_path("/track/0123abcd/open.gif"),
+            "/track/…/open.gif"
+        );
+        assert_eq!(loggable_path("/address/0123/confirm"), "/address/…/confirm");
+        assert_eq!(loggable_path("/api/v3/send"), "/api/v3/send");
+    }
 }

@@ -123,29 +123,50 @@ pub(crate) async fn create_send<C: SendSql>(
     Ok(send)
 }
 
-/// Draws the cost of bulk-loaded sends from their senders' balances: one movement per sender,
-/// for all of its sends of the batch, at the latest of their creation times.
+/// Draws the cost of bulk-loaded sends from their senders' balances: per sender, a movement
+/// funding the sends marked [`SeedSend::fund`], then one drawing all of its sends of the batch,
+/// at the latest of their creation times.
 pub(crate) async fn draw_bulk<C: SendSql>(
     conn: &mut C,
     org: OrgId,
     sends: &[SeedSend],
 ) -> Result<(), StoreError> {
-    let mut per_sender: BTreeMap<UserId, (i64, u64, Timestamp)> = BTreeMap::new();
-    for s in sends {
-        let entry = per_sender
-            .entry(s.send.sender)
-            .or_insert((0, 0, s.send.created_at));
-        entry.0 += s.cost.units();
-        entry.1 += 1;
-        entry.2 = entry.2.max(s.send.created_at);
+    #[derive(Default)]
+    struct Totals {
+        drawn: i64,
+        funded: i64,
+        count: u64,
+        at: Option<Timestamp>,
     }
-    for (user, (units, count, at)) in per_sender {
+    let mut per_sender: BTreeMap<UserId, Totals> = BTreeMap::new();
+    for s in sends {
+        let t = per_sender.entry(s.send.sender).or_default();
+        t.drawn += s.cost.units();
+        if s.fund {
+            t.funded += s.cost.units();
+        }
+        t.count += 1;
+        t.at = Some(t.at.map_or(s.send.created_at, |at| at.max(s.send.created_at)));
+    }
+    for (user, t) in per_sender {
+        let at = t.at.unwrap_or_else(Timestamp::now);
+        if t.funded > 0 {
+            let fund = NewMovement {
+                user,
+                kind: MovementKind::Fund,
+                amount: Amount::from_units(t.funded),
+                send: None,
+                note: Some("funds seeded sends".to_owned()),
+                at,
+            };
+            conn.move_balance(org, &fund).await?;
+        }
         let draw = NewMovement {
             user,
             kind: MovementKind::Send,
-            amount: Amount::from_units(-units),
+            amount: Amount::from_units(-t.drawn),
             send: None,
-            note: Some(format!("{count} sends loaded together")),
+            note: Some(format!("{} sends loaded together", t.count)),
             at,
         };
         conn.move_balance(org, &draw).await?;

@@ -16,6 +16,11 @@ use jiff::civil::Date;
 
 use crate::rows::{RowExt, corrupt};
 
+/// What an invitation mail's text becomes once it is delivered or given up: its link is the
+/// invitation's only credential and is not kept.
+pub(crate) const SPENT_INVITATION: &str =
+    "(delivered or given up: the invitation link is not kept)";
+
 /// The columns of [`org`].
 pub(crate) const ORG_COLUMNS: &str = "id, name, time_zone, send_count, egift_expiry_days";
 

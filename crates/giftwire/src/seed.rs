@@ -2,7 +2,6 @@
 //! created when the organization has none; every history is walked through the core lifecycle,
 //! so a seeded database holds only what the service itself could have produced.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -535,6 +534,7 @@ impl Generator {
             cost,
             history,
             egift_expires_at,
+            fund: true,
         })
     }
 
@@ -710,16 +710,7 @@ pub async fn run(
     while let Some(batch) = generator.batch() {
         let batch = batch?;
         let n = batch.len() as u64;
-        // Each batch's senders are funded with what its sends cost, which the load then draws.
-        let mut cost: BTreeMap<UserId, i64> = BTreeMap::new();
-        for s in &batch {
-            *cost.entry(s.send.sender).or_default() += s.cost.units();
-        }
-        let funding = cost
-            .into_iter()
-            .map(|(user, units)| funding(user, Money::from_units(units), "funds seeded sends", now))
-            .collect::<Result<Vec<_>>>()?;
-        store.fund(org, funding).await?;
+        // Each batch funds its senders with what its sends cost, in the load's transaction.
         let done = store.bulk_load(org, batch).await?;
         loaded.sends += done.sends;
         loaded.status_updates += done.status_updates;

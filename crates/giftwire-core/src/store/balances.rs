@@ -75,6 +75,23 @@ pub struct NewMovement {
 }
 
 impl NewMovement {
+    /// The largest balance (the largest [`Money`] amount): funds beyond it are refused.
+    pub const MAX_BALANCE: Money = Money::MAX;
+
+    /// Why this movement cannot be made from `balance`: a draw it cannot cover, or funds that
+    /// would take it beyond [`NewMovement::MAX_BALANCE`].
+    pub fn refusal(&self, balance: Money) -> StoreError {
+        if !self.amount.is_draw() {
+            return StoreError::Refused(format!(
+                "The balance of user {} ({balance}) cannot grow by {} beyond {}",
+                self.user.get(),
+                self.amount,
+                Self::MAX_BALANCE
+            ));
+        }
+        self.insufficient(balance)
+    }
+
     /// The message of a draw the balance cannot cover.
     pub fn insufficient(&self, balance: Money) -> StoreError {
         let what = match self.kind {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::catalog::Role;
+use crate::catalog::{Role, UserState};
 use crate::error::StoreError;
 use crate::ids::{OrgId, TeamId, UserId};
 use crate::store::User;
@@ -82,9 +82,14 @@ pub struct ScimUserData {
     pub emails: Option<Vec<ScimEmail>>,
     /// The user's email: its primary (or first) email, or its userName.
     pub email: Email,
-    /// `None`: not shown, and the user is active.
-    pub active: Option<bool>,
+    /// The state to set (`active` set by the request); `None` keeps the current one (a new user
+    /// is active).
+    pub state: Option<UserState>,
+    /// Whether `active` is shown (it is, unless a PATCH removed it).
+    pub active_shown: bool,
     pub user_type: Option<UserType>,
+    /// The role: the user type's, or the user's current role when no type was set.
+    pub role: Role,
     pub team: Option<TeamId>,
     pub external_id: Option<String>,
 }
@@ -98,10 +103,34 @@ impl ScimUserData {
             name => name.to_owned(),
         }
     }
+}
 
-    /// The role the user type gives (a user with no type is a regular user).
-    pub fn role(&self) -> Role {
-        self.user_type.map_or(Role::Regular, UserType::role)
+impl ScimUser {
+    /// Everything a SCIM write reads before it writes: a replace made from a user whose
+    /// fingerprint has changed since would lose that change, so it is refused.
+    pub fn fingerprint(&self) -> String {
+        let u = &self.user;
+        format!(
+            "{:?}",
+            (
+                (
+                    &u.name,
+                    &u.first_name,
+                    &u.last_name,
+                    &u.email,
+                    u.role,
+                    u.state,
+                    u.team_id
+                ),
+                (
+                    &self.user_name,
+                    &self.emails,
+                    self.active_shown,
+                    &self.external_id
+                ),
+                self.user_type,
+            )
+        )
     }
 }
 
@@ -118,11 +147,14 @@ pub trait ScimStore: Send + Sync + 'static {
         data: ScimUserData,
         now: Timestamp,
     ) -> Result<ScimUser, StoreError>;
-    /// Replaces what SCIM sets of a user; `Conflict` when the userName is another user's.
+    /// Replaces what SCIM sets of a user, made from the user as it was with `fingerprint`
+    /// ([`ScimUser::fingerprint`]); `Conflict` when the user has changed since, or when the
+    /// userName is another user's.
     async fn scim_replace(
         &self,
         org: OrgId,
         id: UserId,
+        fingerprint: String,
         data: ScimUserData,
         now: Timestamp,
     ) -> Result<ScimUser, StoreError>;

@@ -41,6 +41,9 @@ pub struct SeedSend {
     pub history: Vec<StatusEntry>,
     /// When this eGift, still waiting for its recipient, expires (its deadline is loaded too).
     pub egift_expires_at: Option<Timestamp>,
+    /// Whether the load funds the sender with this send's cost before drawing it, in the same
+    /// transaction (seeding); otherwise the sender's balance must cover it.
+    pub fund: bool,
 }
 
 /// The touch of a send as it is listed.

@@ -1,5 +1,6 @@
 -- Invitations (POST /api/v3/users): an invited user, the SHA-256 of the token its mailed link
--- carries (the token itself is never stored), and when it expires or was accepted.
+-- carries (the token itself is only in its mail, until the mail is delivered), and when it
+-- expires or was accepted.
 CREATE TABLE invitations (
     id           INTEGER PRIMARY KEY,
     org_id       INTEGER NOT NULL,

@@ -35,7 +35,8 @@ pub(super) async fn apply_movement(
         "INSERT INTO balance_movements (org_id, user_id, kind, amount_units, balance_units, \
                                         send_id, note, created_at) \
          SELECT $1, $2, $3, $4, balance_units + $4, $5, $6, to_timestamp($7) FROM users \
-         WHERE org_id = $1 AND id = $2 AND balance_units + $4 >= 0 FOR UPDATE",
+         WHERE org_id = $1 AND id = $2 \
+           AND balance_units + $4 BETWEEN 0 AND $8 FOR UPDATE",
     )
     .bind(org.get())
     .bind(m.user.get())
@@ -44,6 +45,7 @@ pub(super) async fn apply_movement(
     .bind(m.send.map(SendId::get))
     .bind(m.note.as_deref())
     .bind(m.at.as_second() as f64)
+    .bind(NewMovement::MAX_BALANCE.units())
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -58,7 +60,7 @@ pub(super) async fn apply_movement(
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("User"))?;
-    Err(m.insufficient(records::money_units(&row, 0)?))
+    Err(m.refusal(records::money_units(&row, 0)?))
 }
 
 /// The user's latest movement (the one just applied, in the caller's transaction).

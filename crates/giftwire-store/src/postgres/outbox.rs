@@ -39,12 +39,14 @@ async fn mail_delivered(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE outbox SET sent_at = to_timestamp($3), attempts = attempts + 1, last_error = NULL \
+        "UPDATE outbox SET sent_at = to_timestamp($3), attempts = attempts + 1, last_error = NULL, \
+             text_body = CASE WHEN kind = 'invitation' THEN $4 ELSE text_body END \
          WHERE org_id = $1 AND id = $2",
     )
     .bind(org.get())
     .bind(id)
     .bind(at.as_second() as f64)
+    .bind(crate::records::SPENT_INVITATION)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -62,7 +64,9 @@ async fn mail_failed(
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $3, \
              next_attempt_at = COALESCE(to_timestamp($4), next_attempt_at), \
-             failed_at = CASE WHEN $4::float8 IS NULL THEN to_timestamp($5) ELSE NULL END \
+             failed_at = CASE WHEN $4::float8 IS NULL THEN to_timestamp($5) ELSE NULL END, \
+             text_body = CASE WHEN $4::float8 IS NULL AND kind = 'invitation' THEN $6 \
+                              ELSE text_body END \
          WHERE org_id = $1 AND id = $2",
     )
     .bind(org.get())
@@ -70,6 +74,7 @@ async fn mail_failed(
     .bind(error)
     .bind(retry_at.map(|t| t.as_second() as f64))
     .bind(at.as_second() as f64)
+    .bind(crate::records::SPENT_INVITATION)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

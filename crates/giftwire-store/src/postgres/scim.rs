@@ -2,14 +2,13 @@
 
 use async_trait::async_trait;
 use giftwire_core::store::{ScimStore, ScimUser, ScimUserData};
-use giftwire_core::{OrgId, StoreError, TeamId, UserId, UserState};
+use giftwire_core::{OrgId, StoreError, TeamId, UserId};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
 use super::PgStore;
 use super::errors::{db_err, on_unique};
-use super::sends::org_exists;
 use crate::records::{self, USER_COLUMNS_U};
 use crate::rows::RowExt;
 
@@ -34,6 +33,18 @@ async fn load(conn: &mut PgConnection, org: OrgId, id: UserId) -> Result<ScimUse
         .map_err(db_err)?
         .ok_or(StoreError::NotFound("User"))?;
     records::scim_user(&row)
+}
+
+/// Locks the organization's row first, as creating a send does (then the user's row): SCIM
+/// writes of an organization take turns, and never deadlock with sends.
+async fn lock_org(conn: &mut PgConnection, org: OrgId) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
+        .bind(org.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound("Organization"))
+        .map(|_| ())
 }
 
 fn taken(user_name: &str) -> String {
@@ -62,10 +73,6 @@ async fn write(
     if other.is_some() {
         return Err(StoreError::Conflict(taken(&data.user_name)));
     }
-    let state = match data.active {
-        Some(false) => UserState::Deactivated,
-        _ => UserState::Active,
-    };
     let emails = data
         .emails
         .as_ref()
@@ -74,7 +81,8 @@ async fn write(
         .map_err(|e| StoreError::Internal(Box::new(e)))?;
     let done = sqlx::query(
         "UPDATE users SET name = $3, first_name = $4, last_name = $5, email = $6, role = $7, \
-                team_id = $8, external_id = $9, user_type = $10, state = $11, updated_at = to_timestamp($12), \
+                team_id = $8, external_id = $9, user_type = $10, \
+                state = COALESCE($11, state), updated_at = to_timestamp($12), \
                 scim_user_name = $13, scim_emails = $14, scim_active_shown = $15, \
                 scim_deleted_at = NULL \
          WHERE org_id = $1 AND id = $2",
@@ -85,18 +93,22 @@ async fn write(
     .bind(&data.first_name)
     .bind(&data.last_name)
     .bind(data.email.as_str())
-    .bind(data.role().as_str())
+    .bind(data.role.as_str())
     .bind(data.team.map(TeamId::get))
     .bind(data.external_id.as_deref())
     .bind(data.user_type.map(|t| t.as_str()))
-    .bind(state.as_str())
+    .bind(data.state.map(|s| s.as_str()))
     .bind(now.as_second() as f64)
     .bind(&data.user_name)
     .bind(emails)
-    .bind(i32::from(data.active.is_some()))
+    .bind(i32::from(data.active_shown))
     .execute(&mut *conn)
     .await
-    .map_err(|e| on_unique(e, || format!("email {:?} is already taken", data.email.as_str())))?;
+    .map_err(|e| {
+        on_unique(e, || {
+            format!("email {:?} is already taken", data.email.as_str())
+        })
+    })?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound("User"));
     }
@@ -132,7 +144,7 @@ impl ScimStore for PgStore {
     ) -> Result<ScimUser, StoreError> {
         self.write(move |tx| {
                 Box::pin(async move {
-                    org_exists(tx, org).await?;
+                    lock_org(tx, org).await?;
                     let existing = sqlx::query(
                         "SELECT id, (scim_deleted_at IS NOT NULL)::int4::int8 FROM users WHERE org_id = $1 \
                          AND lower(COALESCE(scim_user_name, email)) = lower($2) \
@@ -182,12 +194,18 @@ impl ScimStore for PgStore {
         &self,
         org: OrgId,
         id: UserId,
+        fingerprint: String,
         data: ScimUserData,
         now: Timestamp,
     ) -> Result<ScimUser, StoreError> {
         self.write(move |tx| {
             Box::pin(async move {
-                load(tx, org, id).await?;
+                lock_org(tx, org).await?;
+                if load(tx, org, id).await?.fingerprint() != fingerprint {
+                    return Err(StoreError::Conflict(
+                        "the user changed while this request was made: read it again".into(),
+                    ));
+                }
                 write(tx, org, id, &data, now).await?;
                 load(tx, org, id).await
             })
@@ -198,6 +216,7 @@ impl ScimStore for PgStore {
     async fn scim_delete(&self, org: OrgId, id: UserId, now: Timestamp) -> Result<(), StoreError> {
         self.write(move |tx| {
             Box::pin(async move {
+                lock_org(tx, org).await?;
                 let done = sqlx::query(
                     "UPDATE users SET state = 'deactivated', scim_deleted_at = to_timestamp($3), \
                                 updated_at = to_timestamp($3) \

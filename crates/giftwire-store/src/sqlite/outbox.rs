@@ -37,13 +37,19 @@ async fn mail_delivered(
     id: i64,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET sent_at = ?3, attempts = attempts + 1, last_error = NULL WHERE org_id = ?1 AND id = ?2")
-        .bind(org.get())
-        .bind(id)
-        .bind(at.as_second())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    // An invitation's link is its only credential: once the mail is out, it is not kept.
+    sqlx::query(
+        "UPDATE outbox SET sent_at = ?3, attempts = attempts + 1, last_error = NULL, \
+             text_body = CASE WHEN kind = 'invitation' THEN ?4 ELSE text_body END \
+         WHERE org_id = ?1 AND id = ?2",
+    )
+    .bind(org.get())
+    .bind(id)
+    .bind(at.as_second())
+    .bind(crate::records::SPENT_INVITATION)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -58,7 +64,8 @@ async fn mail_failed(
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, \
              next_attempt_at = COALESCE(?4, next_attempt_at), \
-             failed_at = CASE WHEN ?4 IS NULL THEN ?5 ELSE NULL END \
+             failed_at = CASE WHEN ?4 IS NULL THEN ?5 ELSE NULL END, \
+             text_body = CASE WHEN ?4 IS NULL AND kind = 'invitation' THEN ?6 ELSE text_body END \
          WHERE org_id = ?1 AND id = ?2",
     )
     .bind(org.get())
@@ -66,6 +73,7 @@ async fn mail_failed(
     .bind(error)
     .bind(retry_at.map(|t| t.as_second()))
     .bind(at.as_second())
+    .bind(crate::records::SPENT_INVITATION)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use giftwire_core::store::{ScimStore, ScimUser, ScimUserData};
-use giftwire_core::{OrgId, StoreError, TeamId, UserId, UserState};
+use giftwire_core::{OrgId, StoreError, TeamId, UserId};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteConnection;
@@ -35,6 +35,12 @@ async fn load(conn: &mut SqliteConnection, org: OrgId, id: UserId) -> Result<Sci
     records::scim_user(&row)
 }
 
+/// Orders the SCIM writes of an organization (SQLite's writer already does; this checks the
+/// organization exists).
+async fn lock_org(conn: &mut SqliteConnection, org: OrgId) -> Result<(), StoreError> {
+    org_exists(conn, org).await
+}
+
 fn taken(user_name: &str) -> String {
     format!("userName {user_name:?} is already taken")
 }
@@ -61,10 +67,6 @@ async fn write(
     if other.is_some() {
         return Err(StoreError::Conflict(taken(&data.user_name)));
     }
-    let state = match data.active {
-        Some(false) => UserState::Deactivated,
-        _ => UserState::Active,
-    };
     let emails = data
         .emails
         .as_ref()
@@ -73,7 +75,8 @@ async fn write(
         .map_err(|e| StoreError::Internal(Box::new(e)))?;
     let done = sqlx::query(
         "UPDATE users SET name = ?3, first_name = ?4, last_name = ?5, email = ?6, role = ?7, \
-                team_id = ?8, external_id = ?9, user_type = ?10, state = ?11, updated_at = ?12, \
+                team_id = ?8, external_id = ?9, user_type = ?10, \
+                state = COALESCE(?11, state), updated_at = ?12, \
                 scim_user_name = ?13, scim_emails = ?14, scim_active_shown = ?15, \
                 scim_deleted_at = NULL \
          WHERE org_id = ?1 AND id = ?2",
@@ -84,15 +87,15 @@ async fn write(
     .bind(&data.first_name)
     .bind(&data.last_name)
     .bind(data.email.as_str())
-    .bind(data.role().as_str())
+    .bind(data.role.as_str())
     .bind(data.team.map(TeamId::get))
     .bind(data.external_id.as_deref())
     .bind(data.user_type.map(|t| t.as_str()))
-    .bind(state.as_str())
+    .bind(data.state.map(|s| s.as_str()))
     .bind(now.as_second())
     .bind(&data.user_name)
     .bind(emails)
-    .bind(i64::from(data.active.is_some()))
+    .bind(i64::from(data.active_shown))
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -136,7 +139,7 @@ impl ScimStore for SqliteStore {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    org_exists(tx, org).await?;
+                    lock_org(tx, org).await?;
                     let existing = sqlx::query(
                         "SELECT id, scim_deleted_at IS NOT NULL FROM users WHERE org_id = ?1 \
                          AND lower(COALESCE(scim_user_name, email)) = lower(?2) \
@@ -185,13 +188,19 @@ impl ScimStore for SqliteStore {
         &self,
         org: OrgId,
         id: UserId,
+        fingerprint: String,
         data: ScimUserData,
         now: Timestamp,
     ) -> Result<ScimUser, StoreError> {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    load(tx, org, id).await?;
+                    lock_org(tx, org).await?;
+                    if load(tx, org, id).await?.fingerprint() != fingerprint {
+                        return Err(StoreError::Conflict(
+                            "the user changed while this request was made: read it again".into(),
+                        ));
+                    }
                     write(tx, org, id, &data, now).await?;
                     load(tx, org, id).await
                 })
@@ -203,6 +212,7 @@ impl ScimStore for SqliteStore {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
+                    lock_org(tx, org).await?;
                     let done = sqlx::query(
                         "UPDATE users SET state = 'deactivated', scim_deleted_at = ?3, \
                                 updated_at = ?3 \

@@ -78,9 +78,24 @@ async fn an_invited_user_chooses_a_password_and_becomes_active(backend: Backend)
     );
     // Invited, not yet active: not listed.
     assert_eq!(users_total(&app, &acme).await, before);
+    // Once the mail is delivered, the outbox no longer holds the link (its only credential).
+    let path = link(&app, &acme, "ada@acme.example").await;
+    let mail = app.store.outbox(Some(acme.org.id), 100).await.unwrap();
+    let sent = mail
+        .iter()
+        .find(|m| m.kind == MailKind::Invitation)
+        .unwrap();
+    app.store
+        .mail_delivered(acme.org.id, sent.id, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let mail = app.store.outbox(Some(acme.org.id), 100).await.unwrap();
+    assert!(
+        !mail.iter().any(|m| m.text_body.contains(&path)),
+        "the delivered mail keeps no link"
+    );
 
     // The mail's link opens the page; the password chosen there activates the user.
-    let path = link(&app, &acme, "ada@acme.example").await;
     assert!(path.len() > "/invitations/".len() + 40, "{path}");
     let browser = browser();
     let page = browser.get(app.url(&path)).send().await.unwrap();

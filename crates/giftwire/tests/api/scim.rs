@@ -16,6 +16,7 @@ backend_tests!(
     errors_are_scim_errors_with_their_status_and_type,
     scim_and_core_tokens_stay_apart_and_organizations_never_mix,
     discovery_describes_the_user_resource,
+    scim_writes_keep_what_they_do_not_set,
 );
 
 const CONTENT_TYPE: &str = "application/scim+json";
@@ -810,6 +811,163 @@ async fn discovery_describes_the_user_resource(backend: Backend) {
     assert_eq!(
         (status, schema["id"].clone()),
         (200, json!("urn:ietf:params:scim:schemas:core:2.0:User"))
+    );
+}
+
+/// A PATCH of one attribute changes that attribute only: a manager stays a manager, an invited
+/// user stays invited, a user in one of two teams of the same name stays in its team, and
+/// removing `active` leaves a deactivated user deactivated. A write made from a stale read is
+/// refused rather than lose the change made in between.
+async fn scim_writes_keep_what_they_do_not_set(backend: Backend) {
+    use giftwire_core::store::NewUser;
+    use giftwire_core::{Email, Name, Role, UserState};
+    let app = app(backend).await;
+    let acme = app.create_org("Acme", "UTC").await;
+    let token = scim_token(&app, &acme).await;
+    let first = app
+        .store
+        .create_team(acme.org.id, Name::parse("name", "Twins").unwrap())
+        .await
+        .unwrap();
+    let second = app
+        .store
+        .create_team(acme.org.id, Name::parse("name", "Twins").unwrap())
+        .await
+        .unwrap();
+    let manager = app
+        .store
+        .create_user(
+            acme.org.id,
+            NewUser::new(
+                Name::parse("name", "Meg Boss").unwrap(),
+                Email::parse("e", "meg@acme.example").unwrap(),
+                Some(second.id),
+                Role::Manager,
+            ),
+        )
+        .await
+        .unwrap();
+    let patch = |op: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]});
+    let path = format!("/Users/{}", manager.id.get());
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &token,
+        Some(patch(
+            json!({"op": "replace", "path": "name.givenName", "value": "Megan"}),
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = app.store.user(acme.org.id, manager.id).await.unwrap();
+    assert_eq!(
+        (after.role, after.team_id, after.name.as_str()),
+        (Role::Manager, Some(second.id), "Megan Boss")
+    );
+    assert_ne!(after.team_id, Some(first.id));
+
+    // Removing `active` from a deactivated user leaves it deactivated.
+    call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &token,
+        Some(patch(
+            json!({"op": "replace", "path": "active", "value": false}),
+        )),
+    )
+    .await;
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &token,
+        Some(patch(json!({"op": "remove", "path": "active"}))),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], false);
+    assert_eq!(
+        app.store.user(acme.org.id, manager.id).await.unwrap().state,
+        UserState::Deactivated
+    );
+
+    // An invited user (POST /api/v3/users) renamed over SCIM is still invited.
+    let update = app.create_token(&acme.user, "update", None).await;
+    let invite = json!({"user": {"first_name": "Ivy", "last_name": "New", "email": "ivy@acme.example", "role": "regular", "team_group_id": acme.team.get()}});
+    assert_eq!(
+        app.post("/api/v3/users", &update, &invite, None).await.0,
+        201
+    );
+    let ivy = app
+        .store
+        .users(acme.org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "ivy@acme.example")
+        .unwrap();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/Users/{}", ivy.id.get()),
+        &token,
+        Some(patch(
+            json!({"op": "replace", "path": "name.familyName", "value": "Newer"}),
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.store.user(acme.org.id, ivy.id).await.unwrap().state,
+        UserState::Invited
+    );
+
+    // A replace made from a read the user has changed since is a conflict, and writes nothing.
+    let stale = app
+        .store
+        .scim_user(acme.org.id, acme.teamless.id)
+        .await
+        .unwrap();
+    app.store
+        .set_user_state(acme.org.id, acme.teamless.id, UserState::Deactivated)
+        .await
+        .unwrap();
+    let data = giftwire_core::store::ScimUserData {
+        user_name: "solo@Acme.example".into(),
+        first_name: "Solo".into(),
+        last_name: "Renamed".into(),
+        emails: None,
+        email: Email::parse("e", "solo@Acme.example").unwrap(),
+        state: None,
+        active_shown: true,
+        user_type: None,
+        role: Role::Regular,
+        team: None,
+        external_id: None,
+    };
+    let refused = app
+        .store
+        .scim_replace(
+            acme.org.id,
+            acme.teamless.id,
+            stale.fingerprint(),
+            data,
+            jiff::Timestamp::now(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(giftwire_core::StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        app.store
+            .user(acme.org.id, acme.teamless.id)
+            .await
+            .unwrap()
+            .last_name,
+        "Sender"
     );
 }
 

@@ -251,6 +251,7 @@ async fn writes_never_cross_organizations(backend: Backend) {
             occurred_at: at("2024-01-01T00:00:01Z"),
         }],
         egift_expires_at: None,
+        fund: false,
     };
     let err = app
         .store
@@ -326,6 +327,7 @@ async fn bulk_loads_append_in_order_with_their_histories(backend: Backend) {
                 },
             ],
             egift_expires_at: None,
+            fund: false,
         })
         .collect();
     let loaded = app.store.bulk_load(org.org.id, sends).await.unwrap();
@@ -379,6 +381,7 @@ async fn bulk_loaded_egifts_expire_when_due(backend: Backend) {
             occurred_at: at("2024-01-01T00:00:00Z"),
         }],
         egift_expires_at: Some(at(expires)),
+        fund: false,
     };
     app.store
         .bulk_load(

@@ -4,7 +4,7 @@
 //! for what identity providers send: Entra ID capitalizes operations (`Replace`) and sends
 //! booleans as strings (`"False"`); unknown attributes in a path-less value are ignored.
 
-use giftwire_core::scim::{Attr, AttrValue, Filter, Filterable};
+use giftwire_core::scim::{Attr, Filter};
 use giftwire_core::store::ScimEmail;
 use serde_json::{Map, Value};
 
@@ -123,8 +123,12 @@ fn email_path(path: &str) -> Result<Option<(Filter, Option<String>)>, ScimError>
     }
     let offset = path.len() - lower.len();
     let close = path.rfind(']').ok_or_else(|| unknown(path))?;
-    let filter = Filter::parse(&path[offset..=close])
-        .map_err(|e| ScimError::bad("invalidPath", format!("{path:?}: {e}")))?;
+    // `emails[…]` parses to the filter each email must match.
+    let filter = match Filter::parse(&path[offset..=close]) {
+        Ok(Filter::Emails(inner)) => *inner,
+        Ok(_) => return Err(unknown(path)),
+        Err(e) => return Err(ScimError::bad("invalidPath", format!("{path:?}: {e}"))),
+    };
     let rest = path[close + 1..].trim();
     let sub = match rest {
         "" => None,
@@ -143,25 +147,6 @@ fn email_path(path: &str) -> Result<Option<(Filter, Option<String>)>, ScimError>
     Ok(Some((filter, sub)))
 }
 
-struct EmailRow<'a>(&'a ScimEmail);
-
-impl Filterable for EmailRow<'_> {
-    fn values(&self, attr: Attr) -> Vec<AttrValue<'_>> {
-        match attr {
-            Attr::EmailValue => vec![AttrValue::Str(&self.0.value)],
-            Attr::EmailType => self
-                .0
-                .kind
-                .as_deref()
-                .map(AttrValue::Str)
-                .into_iter()
-                .collect(),
-            Attr::EmailPrimary => self.0.primary.map(AttrValue::Bool).into_iter().collect(),
-            _ => Vec::new(),
-        }
-    }
-}
-
 fn set_sub(e: &mut ScimEmail, sub: &str, value: &Value) -> Result<(), ScimError> {
     match sub {
         "value" => {
@@ -178,7 +163,7 @@ fn set(doc: &mut Doc, path: &str, value: &Value, merge: bool) -> Result<(), Scim
         let mut emails = doc.emails.take().unwrap_or_default();
         let mut found = false;
         for e in emails.iter_mut() {
-            if filter.matches(&EmailRow(e)) {
+            if filter.matches(&*e) {
                 found = true;
                 match &sub {
                     Some(sub) => set_sub(e, sub, value)?,
@@ -229,9 +214,9 @@ fn remove(doc: &mut Doc, path: &str) -> Result<(), ScimError> {
     if let Some((filter, sub)) = email_path(path)? {
         let mut emails = doc.emails.take().unwrap_or_default();
         match sub.as_deref() {
-            None | Some("value") => emails.retain(|e| !filter.matches(&EmailRow(e))),
+            None | Some("value") => emails.retain(|e| !filter.matches(e)),
             Some(sub) => {
-                for e in emails.iter_mut().filter(|e| filter.matches(&EmailRow(e))) {
+                for e in emails.iter_mut().filter(|e| filter.matches(&**e)) {
                     if sub == "type" {
                         e.kind = None;
                     } else {

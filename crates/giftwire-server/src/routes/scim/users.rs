@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use giftwire_api::scim as api;
 use giftwire_core::scim::{Attr, AttrValue, Filter, Filterable};
 use giftwire_core::store::{ScimEmail, ScimUser, ScimUserData, UserType};
-use giftwire_core::{Email, OrgId, UserId, UserState};
+use giftwire_core::{Email, OrgId, Role, UserId, UserState};
 use serde_json::{Map, Value};
 
 use super::{BASE, ScimAuth, ScimError, patch, scim_json};
@@ -36,6 +36,17 @@ pub(super) struct Doc {
     pub user_type: Option<UserType>,
     pub division: Option<String>,
     pub external_id: Option<String>,
+    /// Which of `active`, `userType` and `division` the request set or removed: the others keep
+    /// the user's state, role and team as they are (an invited user stays invited, a manager a
+    /// manager, a member of one of two teams of the same name in its team).
+    pub touched: Touched,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Touched {
+    pub active: bool,
+    pub user_type: bool,
+    pub division: bool,
 }
 
 /// An attribute a document has, by its SCIM name (any case, with or without a schema URN).
@@ -155,6 +166,7 @@ impl Doc {
             user_type: user.user_type,
             division: user.team_name.clone(),
             external_id: user.external_id.clone(),
+            touched: Touched::default(),
         }
     }
 
@@ -206,8 +218,12 @@ impl Doc {
                     _ => (!given.is_empty()).then_some(given),
                 };
             }
-            Field::Active => self.active = Some(boolean("active", value)?),
+            Field::Active => {
+                self.active = Some(boolean("active", value)?);
+                self.touched.active = true;
+            }
             Field::UserType => {
+                self.touched.user_type = true;
                 self.user_type = match opt_text("userType", value)? {
                     None => None,
                     Some(t) => Some(UserType::parse_loose(&t).ok_or_else(|| {
@@ -218,7 +234,10 @@ impl Doc {
                     })?),
                 }
             }
-            Field::Division => self.division = opt_text("division", value)?,
+            Field::Division => {
+                self.division = opt_text("division", value)?;
+                self.touched.division = true;
+            }
             Field::ExternalId => self.external_id = opt_text("externalId", value)?,
             Field::ReadOnly => {}
         }
@@ -240,9 +259,16 @@ impl Doc {
             Field::GivenName => self.given.clear(),
             Field::FamilyName => self.family.clear(),
             Field::Emails => self.emails = None,
+            // Not shown any more; the user keeps its state.
             Field::Active => self.active = None,
-            Field::UserType => self.user_type = None,
-            Field::Division => self.division = None,
+            Field::UserType => {
+                self.user_type = None;
+                self.touched.user_type = true;
+            }
+            Field::Division => {
+                self.division = None;
+                self.touched.division = true;
+            }
             Field::ExternalId => self.external_id = None,
             Field::ReadOnly => {
                 return Err(ScimError::bad(
@@ -294,33 +320,47 @@ impl Doc {
             })
     }
 
-    /// What the store writes, with `division` resolved to a team of the organization.
+    /// What the store writes for the document of `current` (none for a new user), with
+    /// `division` resolved to a team of the organization.
     pub async fn resolve(
         &self,
         state: &AppState,
         org: OrgId,
-        current_email: Option<&str>,
+        current: Option<&ScimUser>,
     ) -> Result<ScimUserData, ScimError> {
         if self.user_name.trim().is_empty() {
             return Err(ScimError::bad("invalidValue", "userName can't be blank"));
         }
-        let team = match &self.division {
-            None => None,
-            Some(name) => Some(state.store.team_named(org, name).await?.ok_or_else(|| {
+        let team = match (current, &self.division) {
+            (Some(current), _) if !self.touched.division => current.user.team_id,
+            (_, None) => None,
+            (_, Some(name)) => Some(state.store.team_named(org, name).await?.ok_or_else(|| {
                 ScimError::bad(
                     "invalidValue",
                     format!("division {name:?} is not a team group of the organization"),
                 )
             })?),
         };
+        let role = match (self.user_type, current) {
+            (Some(t), _) if self.touched.user_type || current.is_none() => t.role(),
+            (_, Some(current)) => current.user.role,
+            (_, None) => Role::Regular,
+        };
+        let user_state = match (self.touched.active, self.active) {
+            (true, Some(true)) => Some(UserState::Active),
+            (true, Some(false)) => Some(UserState::Deactivated),
+            _ => None,
+        };
         Ok(ScimUserData {
             user_name: self.user_name.clone(),
             first_name: self.given.clone(),
             last_name: self.family.clone(),
             emails: self.emails.clone(),
-            email: self.email(current_email)?,
-            active: self.active,
+            email: self.email(current.map(|c| c.user.email.as_str()))?,
+            state: user_state,
+            active_shown: self.active.is_some(),
             user_type: self.user_type,
+            role,
             team,
             external_id: self.external_id.clone(),
         })
@@ -335,6 +375,15 @@ struct Row<'a> {
 }
 
 impl Filterable for Row<'_> {
+    fn emails(&self) -> Vec<&dyn Filterable> {
+        self.doc
+            .emails
+            .iter()
+            .flatten()
+            .map(|e| e as &dyn Filterable)
+            .collect()
+    }
+
     fn values(&self, attr: Attr) -> Vec<AttrValue<'_>> {
         fn one(s: &str) -> Vec<AttrValue<'_>> {
             vec![AttrValue::Str(s)]
@@ -620,10 +669,10 @@ pub(super) async fn replace(
     let current = state.store.scim_user(org, id).await?;
     let mut doc = Doc::of(&current);
     doc.set_all(map)?;
-    let data = doc.resolve(&state, org, Some(&current.user.email)).await?;
+    let data = doc.resolve(&state, org, Some(&current)).await?;
     let user = state
         .store
-        .scim_replace(org, id, data, state.clock.now())
+        .scim_replace(org, id, current.fingerprint(), data, state.clock.now())
         .await?;
     Ok(answer(&state, &user, StatusCode::OK, None).await)
 }
@@ -640,10 +689,10 @@ pub(super) async fn patch(
     let current = state.store.scim_user(org, id).await?;
     let mut doc = Doc::of(&current);
     patch::apply(&mut doc, &body.0)?;
-    let data = doc.resolve(&state, org, Some(&current.user.email)).await?;
+    let data = doc.resolve(&state, org, Some(&current)).await?;
     let user = state
         .store
-        .scim_replace(org, id, data, state.clock.now())
+        .scim_replace(org, id, current.fingerprint(), data, state.clock.now())
         .await?;
     Ok(answer(&state, &user, StatusCode::OK, None).await)
 }
