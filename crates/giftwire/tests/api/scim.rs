@@ -867,7 +867,8 @@ async fn scim_writes_keep_what_they_do_not_set(backend: Backend) {
     );
     assert_ne!(after.team_id, Some(first.id));
 
-    // Removing `active` from a deactivated user leaves it deactivated.
+    // Removing `active` from a deactivated user hides the attribute (it has no value then, RFC
+    // 7644) and leaves the user deactivated, which filters still find.
     call(
         &app,
         reqwest::Method::PATCH,
@@ -887,10 +888,21 @@ async fn scim_writes_keep_what_they_do_not_set(backend: Backend) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["active"], false);
+    assert!(body.get("active").is_none(), "{body}");
     assert_eq!(
         app.store.user(acme.org.id, manager.id).await.unwrap().state,
         UserState::Deactivated
+    );
+    let (_, found) = get(&app, "/Users?filter=active%20eq%20false", &token).await;
+    let ids: Vec<&Value> = found["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["id"])
+        .collect();
+    assert!(
+        ids.contains(&&json!(manager.id.get().to_string())),
+        "{found}"
     );
 
     // An invited user (POST /api/v3/users) renamed over SCIM is still invited.

@@ -162,7 +162,7 @@ impl Doc {
                     primary: Some(true),
                 }]
             })),
-            active: (user.active_shown || !active).then_some(active),
+            active: user.active_shown.then_some(active),
             user_type: user.user_type,
             division: user.team_name.clone(),
             external_id: user.external_id.clone(),
