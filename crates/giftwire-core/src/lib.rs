@@ -10,6 +10,7 @@ mod macros;
 pub mod catalog;
 pub mod delivery;
 pub mod error;
+pub mod events;
 pub mod gid;
 pub mod ids;
 pub mod lifecycle;

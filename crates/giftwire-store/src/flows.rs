@@ -59,6 +59,16 @@ pub(crate) trait SendSql: Send {
         entry: &StatusEntry,
         cost: Money,
     ) -> Result<(), StoreError>;
+    /// Records event number `seq` of a send (0: its creation).
+    async fn insert_event(
+        &mut self,
+        org: OrgId,
+        send: SendId,
+        seq: usize,
+        event_type: &str,
+        status: SendStatus,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Moves a user's balance and records it in the ledger; `Refused` when a draw would take
     /// the balance below zero.
     async fn move_balance(&mut self, org: OrgId, movement: &NewMovement) -> Result<(), StoreError>;
@@ -120,6 +130,15 @@ pub(crate) async fn create_send<C: SendSql>(
         at: send.created_at,
     };
     conn.move_balance(org, &draw).await?;
+    conn.insert_event(
+        org,
+        id,
+        0,
+        giftwire_core::events::INITIATED,
+        SendStatus::Pending,
+        send.created_at,
+    )
+    .await?;
     Ok(send)
 }
 
@@ -203,6 +222,17 @@ pub(crate) async fn record_transition<C: SendSql>(
     let seq = send.history.len() + 1;
     conn.append_status(org, send.id, seq, &transition.entry, transition.cost)
         .await?;
+    let status = transition.entry.status;
+    let event_type = giftwire_core::events::event_type(send.touch.send_type, status);
+    conn.insert_event(
+        org,
+        send.id,
+        seq,
+        event_type,
+        status,
+        transition.entry.occurred_at,
+    )
+    .await?;
     let kind = send.touch.send_type.kind();
     if kind == SendKind::Digital && transition.entry.status == SendStatus::Sent {
         let days = match egift_expiry_days {

@@ -4,7 +4,8 @@
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{
     App, Code, Mail, Movement, NewUser, Org, Principal, Recipient, RefreshGrant, ScimEmail,
-    ScimUser, SendRecord, SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef, User,
+    ScimUser, SendEvent, SendRecord, SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef,
+    User,
 };
 use giftwire_core::{
     Address, AddressCollection, Amount, AppId, CodeId, Delivery, InvalidValue, Money, OrgId,
@@ -382,5 +383,18 @@ pub(crate) fn scim_user(row: &impl RowExt) -> Result<ScimUser, StoreError> {
         emails,
         active_shown: row.int(at + 7)? != 0,
         user,
+    })
+}
+
+/// Columns: id, org_id, send_id, seq, type, status, occurred_at (epoch seconds).
+pub(crate) fn send_event(row: &impl RowExt) -> Result<SendEvent, StoreError> {
+    Ok(SendEvent {
+        id: row.int(0)?,
+        org_id: OrgId::new(row.int(1)?),
+        send_id: SendId::new(row.int(2)?),
+        seq: row.int(3)? as u32,
+        event_type: row.text(4)?,
+        status: row.parsed(5)?,
+        occurred_at: row.time(6)?,
     })
 }

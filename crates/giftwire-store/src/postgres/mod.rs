@@ -16,6 +16,7 @@ mod bulk;
 mod deadlines;
 mod directory;
 mod errors;
+mod events;
 mod gate;
 mod groups;
 mod invitations;

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use giftwire_core::lifecycle::StatusEntry;
 use giftwire_core::store::{IdempotencyClaim, NewMovement, NewSend, SendRecord};
-use giftwire_core::{Address, Deadline, Delivery, Money, NewMail, OrgId, SendId, StoreError};
+use giftwire_core::{
+    Address, Deadline, Delivery, Money, NewMail, OrgId, SendId, SendStatus, StoreError,
+};
 use jiff::Timestamp;
 use sqlx::Row as _;
 use sqlx::postgres::PgConnection;
@@ -128,6 +130,31 @@ impl SendSql for PgConnection {
             .execute(&mut *self)
             .await
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_event(
+        &mut self,
+        org: OrgId,
+        send: SendId,
+        seq: usize,
+        event_type: &str,
+        status: SendStatus,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO send_events (org_id, send_id, seq, type, status, occurred_at) \
+             VALUES ($1, $2, $3, $4, $5, to_timestamp($6))",
+        )
+        .bind(org.get())
+        .bind(send.get())
+        .bind(seq as i64)
+        .bind(event_type)
+        .bind(status.as_str())
+        .bind(at.as_second() as f64)
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 

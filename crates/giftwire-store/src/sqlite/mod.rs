@@ -20,6 +20,7 @@ mod bulk;
 mod deadlines;
 mod directory;
 mod errors;
+mod events;
 mod groups;
 mod invitations;
 mod oauth;

@@ -10,6 +10,7 @@ mod browser;
 mod caching;
 mod create;
 mod errors;
+mod events;
 mod groups;
 mod helpers;
 mod invitations;
