@@ -22,6 +22,7 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod webhooks;
 
 pub use catalog::{DeliveryType, Role, SendKind, SendType, Subtype, UserState};
 pub use delivery::{
