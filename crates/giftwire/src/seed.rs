@@ -4,14 +4,14 @@
 
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use giftwire_core::lifecycle::{self, SendState, StatusChange, StatusEntry};
 use giftwire_core::store::{
     MovementKind, NewMovement, NewSend, NewTouch, NewUser, Recipient, SeedSend, Touch, User,
 };
 use giftwire_core::{
     Amount, Currency, Email, Money, Name, OrgId, Role, SendKind, SendStatus, SendType, Store,
-    Subtype, UserId,
+    Subtype,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp};
@@ -635,18 +635,6 @@ async fn ensure_catalog(
 /// What seed gives each user it creates to send with (1,000.0).
 const STARTING_BALANCE_UNITS: i64 = 1_000 * Amount::UNITS_PER_ONE;
 
-fn funding(user: UserId, amount: Option<Money>, note: &str, at: Timestamp) -> Result<NewMovement> {
-    let amount = amount.context("a negative amount")?;
-    Ok(NewMovement {
-        user,
-        kind: MovementKind::Fund,
-        amount: Amount::credit(amount),
-        send: None,
-        note: Some(note.to_owned()),
-        at,
-    })
-}
-
 /// Seeds `sends` sends into `org`; returns the JSON summary the command prints.
 pub async fn run(
     store: &dyn Store,
@@ -696,15 +684,15 @@ pub async fn run(
             .catalog
             .users
             .iter()
-            .map(|u| {
-                funding(
-                    u.id,
-                    Money::from_units(STARTING_BALANCE_UNITS),
-                    "starting balance",
-                    now,
-                )
+            .map(|u| NewMovement {
+                user: u.id,
+                kind: MovementKind::Fund,
+                amount: Amount::from_units(STARTING_BALANCE_UNITS),
+                send: None,
+                note: Some("starting balance".to_owned()),
+                at: now,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         store.fund(org, funding).await?;
     }
     while let Some(batch) = generator.batch() {

@@ -30,14 +30,6 @@ impl UserType {
         }
     }
 
-    /// The type of a user no provider typed: from its role.
-    pub fn of(role: Role) -> UserType {
-        match role {
-            Role::Regular => UserType::Sender,
-            Role::Manager => UserType::Manager,
-        }
-    }
-
     /// Parses a provider's value in any case (`Sender`, `ADMIN`).
     pub fn parse_loose(s: &str) -> Option<UserType> {
         s.to_ascii_lowercase().parse().ok()

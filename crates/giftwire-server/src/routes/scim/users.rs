@@ -427,9 +427,8 @@ fn location(state: &AppState, id: UserId) -> String {
     )
 }
 
-/// A user as SCIM shows it.
-fn render(state: &AppState, user: &ScimUser) -> api::User {
-    let doc = Doc::of(user);
+/// A user as SCIM shows it, from its document.
+fn render(state: &AppState, user: &ScimUser, doc: Doc) -> api::User {
     let name = (!doc.given.is_empty() || !doc.family.is_empty()).then(|| api::Name {
         given_name: (!doc.given.is_empty()).then(|| doc.given.clone()),
         family_name: (!doc.family.is_empty()).then(|| doc.family.clone()),
@@ -560,24 +559,24 @@ pub(super) async fn list(
         .map(|f| Filter::parse(f).map_err(|e| ScimError::bad("invalidFilter", e.to_string())))
         .transpose()?;
     let users = state.store.scim_users(org).await?;
-    let matching: Vec<&ScimUser> = users
+    // Each user's document is made once: filtered on, then rendered.
+    let matching: Vec<Row<'_>> = users
         .iter()
-        .filter(|user| {
-            let row = Row {
-                user,
-                doc: Doc::of(user),
-                id: user.user.id.get().to_string(),
-            };
-            filter.as_ref().is_none_or(|f| f.matches(&row))
+        .map(|user| Row {
+            user,
+            doc: Doc::of(user),
+            id: user.user.id.get().to_string(),
         })
+        .filter(|row| filter.as_ref().is_none_or(|f| f.matches(row)))
         .collect();
+    let total = matching.len() as u64;
     let page: Vec<Value> = matching
-        .iter()
+        .into_iter()
         .skip((start - 1) as usize)
         .take(count as usize)
-        .map(|u| {
+        .map(|row| {
             project(
-                render(&state, u),
+                render(&state, row.user, row.doc),
                 params.get("attributes").map(String::as_str),
                 params.get("excludedattributes").map(String::as_str),
             )
@@ -585,7 +584,7 @@ pub(super) async fn list(
         .collect();
     let body = api::ListResponse {
         schemas: vec![api::LIST_SCHEMA.to_owned()],
-        total_results: matching.len() as u64,
+        total_results: total,
         items_per_page: page.len() as u64,
         start_index: start,
         resources: page,
@@ -601,7 +600,7 @@ async fn answer(
 ) -> Response {
     let params = query(raw);
     let body = project(
-        render(state, user),
+        render(state, user, Doc::of(user)),
         params.get("attributes").map(String::as_str),
         params.get("excludedattributes").map(String::as_str),
     );
