@@ -13,6 +13,7 @@ backend_tests!(
     me_is_the_tokens_user_with_its_balance_and_its_teams,
     users_are_listed_a_page_at_a_time_active_ones_only,
     one_user_is_shown_by_id_and_other_organizations_users_are_not_found,
+    the_new_routes_answer_the_contracts_auth_and_parameter_rules,
 );
 
 async fn me_is_the_tokens_user_with_its_balance_and_its_teams(backend: Backend) {
@@ -224,4 +225,72 @@ async fn one_user_is_shown_by_id_and_other_organizations_users_are_not_found(bac
         .await
         .unwrap();
     assert_eq!(app.get(&path, &acme.token).await.0, 200);
+}
+
+/// CONTRACT.md §1–§3 on every Core route this issue added: a token without the scope is a 403
+/// naming it (with `WWW-Authenticate`), an unknown token a 401, a repeated list parameter a 400,
+/// and each path also answers with a `.json` suffix.
+async fn the_new_routes_answer_the_contracts_auth_and_parameter_rules(backend: Backend) {
+    let app = spawn(backend).await;
+    let acme = app.create_org("Acme", "UTC").await;
+    let no_public = app.create_token(&acme.user, "fulfillment", None).await;
+    let team = acme.team.get();
+    let user = acme.user.id.get();
+    let gets = [
+        "/api/v3/me".to_owned(),
+        "/api/v3/users".to_owned(),
+        format!("/api/v3/users/{user}"),
+        "/api/v3/groups".to_owned(),
+        format!("/api/v3/groups/{team}/members"),
+        "/api/v3/touches".to_owned(),
+    ];
+    for path in &gets {
+        let (status, headers, body) = app.get(path, &no_public).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(
+            headers["www-authenticate"],
+            r#"Bearer realm="giftwire", error="insufficient_scope", scope="public""#,
+            "{path}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("\"public\""),
+            "{path}: {body}"
+        );
+        let (status, headers, _) = app.get(path, "gw_unknown").await;
+        assert_eq!(status, 401, "{path}");
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains(r#"error="invalid_token""#)
+        );
+        let (status, _, _) = app.get(&format!("{path}.json"), &acme.token).await;
+        assert_eq!(status, 200, "{path}.json");
+    }
+    for path in ["/api/v3/users", "/api/v3/groups", "/api/v3/touches"] {
+        let (status, _, body) = app
+            .get(&format!("{path}?per_page=5&per_page=6"), &acme.token)
+            .await;
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(
+            body["message"],
+            r#"per_page must be given at most once (got "5" and "6")"#
+        );
+    }
+    // Inviting takes `update`, and says so.
+    let body = json!({"user": {"first_name": "A", "last_name": "B", "email": "a@acme.example",
+                               "role": "regular", "team_group_id": team}});
+    let response = app
+        .client
+        .post(app.url("/api/v3/users"))
+        .bearer_auth(&acme.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="giftwire", error="insufficient_scope", scope="update""#
+    );
 }
