@@ -9,6 +9,7 @@ pub mod oauth;
 pub mod scim;
 pub mod touches;
 pub mod users;
+pub mod webhooks;
 
 /// The response of `GET /api/v3/send` (Retrieve All Sends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

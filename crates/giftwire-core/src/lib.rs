@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod page;
 pub mod scim;
+pub mod seal;
 pub mod status;
 pub mod store;
 pub mod text;

@@ -4,14 +4,17 @@
 //! both signatures are sent, space-separated.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use jiff::SignedDuration;
 use rand::RngCore as _;
 use sha2::Sha256;
 
 use crate::error::InvalidValue;
+use crate::events::EVENT_TYPES;
 
 /// A signing secret. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -80,6 +83,213 @@ pub fn signature_header(
         .join(" ")
 }
 
+/// When each attempt of a delivery is made, after the failure of the one before (the first at
+/// once): the documented schedule. A delivery whose eighth attempt fails is given up.
+pub const RETRY_SCHEDULE: [SignedDuration; 8] = [
+    SignedDuration::ZERO,
+    SignedDuration::from_secs(5),
+    SignedDuration::from_mins(5),
+    SignedDuration::from_mins(30),
+    SignedDuration::from_hours(2),
+    SignedDuration::from_hours(5),
+    SignedDuration::from_hours(10),
+    SignedDuration::from_hours(10),
+];
+
+/// How long after `attempts` failed attempts the next one is made; `None` once all are spent.
+pub fn retry_delay(attempts: u32) -> Option<SignedDuration> {
+    RETRY_SCHEDULE.get(attempts as usize).copied()
+}
+
+/// An endpoint whose deliveries have failed, without one success, for this long is disabled.
+pub const DISABLE_AFTER: SignedDuration = SignedDuration::from_hours(5 * 24);
+/// How long an attempt may take, connecting and reading the response included.
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How much of a response is read (the rest is dropped).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// How long messages are also signed with the previous secret after a rotation.
+pub const ROTATION_OVERLAP: SignedDuration = SignedDuration::from_hours(24);
+/// The longest URL an endpoint may have.
+pub const MAX_URL_LEN: usize = 2048;
+/// The longest description.
+pub const MAX_DESCRIPTION_LEN: usize = 500;
+
+/// The event types an endpoint wants: all of them, or some of the documented ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFilter(Option<Vec<&'static str>>);
+
+/// Why an endpoint's settings were refused; the message is the client's answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("events: {0:?} is not an event type (one of the 28 documented send.* types)")]
+    UnknownEvent(String),
+    #[error("events must name at least one event type (or be null for all of them)")]
+    NoEvents,
+    #[error("url is invalid: {0}")]
+    Url(String),
+    #[error("description is longer than {MAX_DESCRIPTION_LEN} characters")]
+    Description,
+}
+
+impl EventFilter {
+    /// Every event type, including any documented later.
+    pub fn all() -> EventFilter {
+        EventFilter(None)
+    }
+
+    /// Some documented types (in the documentation's order, once each); none is refused.
+    pub fn of<'a>(types: impl IntoIterator<Item = &'a str>) -> Result<EventFilter, EndpointError> {
+        let mut wanted = Vec::new();
+        for t in types {
+            let t = t.trim();
+            let known = EVENT_TYPES
+                .iter()
+                .find(|known| **known == t)
+                .ok_or_else(|| EndpointError::UnknownEvent(t.to_owned()))?;
+            wanted.push(*known);
+        }
+        if wanted.is_empty() {
+            return Err(EndpointError::NoEvents);
+        }
+        Ok(EventFilter(Some(
+            EVENT_TYPES
+                .iter()
+                .copied()
+                .filter(|t| wanted.contains(t))
+                .collect(),
+        )))
+    }
+
+    /// `send.sent,send.delivered` (the command line's form).
+    pub fn parse_list(s: &str) -> Result<EventFilter, EndpointError> {
+        EventFilter::of(s.split(',').filter(|t| !t.trim().is_empty()))
+    }
+
+    /// The stored form: `None` for all, else ` send.a send.b ` (spaces around each, so that a
+    /// database can match a type with a substring search).
+    pub fn stored(&self) -> Option<String> {
+        self.0
+            .as_ref()
+            .map(|types| format!(" {} ", types.join(" ")))
+    }
+
+    /// Reads [`EventFilter::stored`]; unknown types are dropped.
+    pub fn from_stored(stored: Option<&str>) -> EventFilter {
+        match stored {
+            None => EventFilter::all(),
+            Some(s) => EventFilter(Some(
+                EVENT_TYPES
+                    .iter()
+                    .copied()
+                    .filter(|t| s.split(' ').any(|part| part == *t))
+                    .collect(),
+            )),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The types wanted, in the documentation's order.
+    pub fn types(&self) -> Vec<&'static str> {
+        match &self.0 {
+            None => EVENT_TYPES.to_vec(),
+            Some(types) => types.clone(),
+        }
+    }
+
+    pub fn matches(&self, event_type: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|types| types.contains(&event_type))
+    }
+}
+
+/// Whether a webhook may be sent to `ip`: not to a private, loopback, link-local, unspecified,
+/// shared (carrier-grade NAT), broadcast, multicast or reserved address, nor to one of those
+/// written as IPv6 (IPv4-mapped, IPv4-compatible or NAT64).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let segments = v6.segments();
+            // ::a.b.c.d (IPv4-compatible, deprecated) and 64:ff9b::a.b.c.d (NAT64).
+            let embedded = Ipv4Addr::from_bits(v6.to_bits() as u32);
+            if segments[..6] == [0, 0, 0, 0, 0, 0] || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return !v6.is_unspecified() && !v6.is_loopback() && is_public_v4(embedded);
+            }
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                // Site-local (fec0::/10, deprecated but still routed inside some networks).
+                || segments[0] & 0xffc0 == 0xfec0
+                // Documentation (2001:db8::/32).
+                || (segments[0] == 0x2001 && segments[1] == 0x0db8))
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        // Shared address space (100.64.0.0/10), benchmarking (198.18.0.0/15), reserved (240/4).
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+/// An endpoint's URL, checked: `https` with a host and no credentials, at most
+/// [`MAX_URL_LEN`] long, and not an address [`is_public`] refuses. With `allow_private` (local
+/// development) `http` and every address are allowed. A host name is resolved (and its
+/// addresses checked) by the caller, when the endpoint is created and at each connection.
+pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, EndpointError> {
+    let bad = |why: &str| EndpointError::Url(why.to_owned());
+    if raw.len() > MAX_URL_LEN {
+        return Err(bad("it is longer than 2048 characters"));
+    }
+    let url = url::Url::parse(raw.trim()).map_err(|e| EndpointError::Url(e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        "http" => return Err(bad("it must be https")),
+        _ => return Err(bad("it must be an https URL")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it must not carry credentials"));
+    }
+    if url.fragment().is_some() {
+        return Err(bad("it must not have a fragment"));
+    }
+    let ip = match url.host() {
+        None => return Err(bad("it has no host")),
+        Some(url::Host::Domain(_)) => None,
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+    };
+    if let Some(ip) = ip
+        && !allow_private
+        && !is_public(ip)
+    {
+        return Err(EndpointError::Url(format!(
+            "{ip} is a private, loopback, link-local or reserved address"
+        )));
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +336,87 @@ mod tests {
         ] {
             assert!(SigningSecret::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_schedule_is_the_documented_one() {
+        let secs: Vec<i64> = (0..9).map_while(retry_delay).map(|d| d.as_secs()).collect();
+        assert_eq!(secs, [0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
+    }
+
+    #[test]
+    fn event_filters_name_documented_types_in_a_stored_form_databases_can_match() {
+        let some = EventFilter::parse_list("send.sent, send.delivered").unwrap();
+        assert_eq!(some.types(), ["send.delivered", "send.sent"]);
+        assert_eq!(some.stored().as_deref(), Some(" send.delivered send.sent "));
+        assert_eq!(EventFilter::from_stored(some.stored().as_deref()), some);
+        assert!(some.matches("send.sent") && !some.matches("send.opened"));
+        assert!(EventFilter::all().matches("send.opened"));
+        assert_eq!(EventFilter::all().types().len(), 28);
+        assert_eq!(EventFilter::from_stored(None), EventFilter::all());
+        assert_eq!(
+            EventFilter::parse_list("send.sent,send.nope"),
+            Err(EndpointError::UnknownEvent("send.nope".into()))
+        );
+        assert_eq!(EventFilter::parse_list(""), Err(EndpointError::NoEvents));
+        // A prefix of a type is not that type.
+        assert!(EventFilter::parse_list("send.sen").is_err());
+    }
+
+    #[test]
+    fn only_public_addresses_receive_webhooks() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "fc00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "::127.0.0.1",
+            "ff02::1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn urls_must_be_https_to_a_public_host_unless_private_ones_are_allowed() {
+        assert!(check_url("https://hooks.example.com/in", false).is_ok());
+        for bad in [
+            "http://hooks.example.com/in",
+            "ftp://hooks.example.com/",
+            "https://user:pw@hooks.example.com/",
+            "https://127.0.0.1/in",
+            "https://[::1]:8443/in",
+            "https://10.0.0.5/in",
+            "https://169.254.169.254/latest/meta-data",
+            "https://0x7f000001/",
+            "not a url",
+            "https://",
+        ] {
+            assert!(check_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_url("http://127.0.0.1:9000/in", true).is_ok());
+        assert!(check_url("ftp://127.0.0.1/", true).is_err());
+        assert!(check_url(&format!("https://a.example/{}", "x".repeat(2048)), false).is_err());
     }
 }

@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod render;
 mod routes;
 pub mod session;
+pub mod webhooks;
 pub mod worker;
 
 pub use cache::CacheConfig;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Recent failed sign-ins.
     pub sign_ins: Arc<session::SignInThrottle>,
+    /// The sealing key of webhook secrets and the rules of endpoint URLs.
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 /// Settings of the HTTP layer.
@@ -66,6 +69,8 @@ pub struct ServerConfig {
     /// responses and mail. Defaults to `http://` and the listening address.
     pub public_url: Option<url::Url>,
     pub limits: Limits,
+    /// The sealing key of webhook secrets and the rules of endpoint URLs.
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl AppState {
@@ -91,6 +96,7 @@ impl AppState {
             ),
             limits: config.limits,
             sign_ins: Arc::default(),
+            webhooks: config.webhooks.clone(),
         }
     }
 }

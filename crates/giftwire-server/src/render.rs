@@ -1,7 +1,7 @@
 //! From domain records to wire types, in the organization's time zone.
 
 use giftwire_api as api;
-use giftwire_core::store::{Group, SendRecord, Touch, User};
+use giftwire_core::store::{Endpoint, Group, SendEvent, SendRecord, Touch, User, WebhookDelivery};
 use giftwire_core::{Money, OrgTimeZone, SendGid, TeamId, UserId};
 
 /// A send as `GET /api/v3/send` lists it.
@@ -136,5 +136,43 @@ pub fn touch(touch: &Touch, tz: &OrgTimeZone) -> api::touches::Touch {
             .map(|c| c.as_str().to_owned())
             .collect(),
         currency: touch.currency.as_str().to_owned(),
+    }
+}
+
+pub fn webhook_endpoint(e: &Endpoint, tz: &OrgTimeZone) -> api::webhooks::WebhookEndpoint {
+    api::webhooks::WebhookEndpoint {
+        id: e.id,
+        url: e.url.clone(),
+        events: e.events.types().into_iter().map(str::to_owned).collect(),
+        enabled: e.enabled,
+        description: e.description.clone(),
+        disabled_reason: e.disabled_reason.map(|r| r.as_str().to_owned()),
+        created_at: tz.format(e.created_at),
+        updated_at: tz.format(e.updated_at),
+    }
+}
+
+pub fn webhook_delivery(d: &WebhookDelivery, tz: &OrgTimeZone) -> api::webhooks::WebhookDelivery {
+    api::webhooks::WebhookDelivery {
+        event_id: d.event_id,
+        event_type: d.event_type.clone(),
+        send_gid: SendGid::of(d.send_id).as_str().to_owned(),
+        attempt: d.attempts,
+        status_code: d.status_code,
+        latency_ms: d.latency_ms,
+        state: d.state.as_str().to_owned(),
+        next_attempt_at: d.next_attempt_at.map(|t| tz.format(t)),
+        error: d.error.clone(),
+    }
+}
+
+/// The body posted for an event (its send's gid, when the change happened, its type and the
+/// status it led to).
+pub fn webhook_body(event: &SendEvent, tz: &OrgTimeZone) -> api::webhooks::WebhookBody {
+    api::webhooks::WebhookBody {
+        send_gid: SendGid::of(event.send_id).as_str().to_owned(),
+        status_changed_at: tz.format(event.occurred_at),
+        event_type: event.event_type.clone(),
+        status: event.status.as_str().to_owned(),
     }
 }

@@ -1,6 +1,7 @@
 //! The background worker of `serve` (and `giftwire tick`, once): applies due deadlines (eGifts
 //! expiring, address collections running out), delivers the outbox over SMTP, and forgets old
-//! idempotency keys.
+//! idempotency keys; `tick` also delivers the webhooks that are due (`serve` runs
+//! [`crate::webhooks::WebhookSender::run`] beside the worker, which polls more often).
 //!
 //! Each deadline is applied in the transaction that deletes it, and each mail is marked after
 //! its delivery, so a crash or restart neither skips a change nor makes one twice (a mail whose
@@ -16,6 +17,8 @@ use jiff::{SignedDuration, Timestamp};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
+
+use crate::webhooks::WebhookSender;
 
 /// Deadlines applied per query while catching up.
 const DEADLINE_BATCH: u32 = 500;
@@ -114,6 +117,9 @@ pub struct TickReport {
     pub mail_retried: u64,
     pub mail_failed: u64,
     pub idempotency_keys_purged: u64,
+    pub webhooks_delivered: u64,
+    pub webhooks_retried: u64,
+    pub webhooks_failed: u64,
 }
 
 #[derive(Clone)]
@@ -121,6 +127,7 @@ pub struct Worker {
     store: Arc<dyn Store>,
     clock: Clock,
     mailer: Option<Mailer>,
+    webhooks: Option<WebhookSender>,
     /// The database, as the worker last found it.
     database: Arc<Outage>,
     /// The mail server, as the worker last found it.
@@ -176,9 +183,16 @@ impl Worker {
             store,
             clock,
             mailer,
+            webhooks: None,
             database: Outage::new("database"),
             mail_server: Outage::new("mail server"),
         }
+    }
+
+    /// Each tick also delivers the webhooks that are due.
+    pub fn with_webhooks(mut self, sender: WebhookSender) -> Worker {
+        self.webhooks = Some(sender);
+        self
     }
 
     /// One pass over everything that is due now. A database that is unavailable ends the pass
@@ -222,6 +236,12 @@ impl Worker {
         }
         if let Some(mailer) = &self.mailer {
             self.deliver_due(mailer, now, &mut report).await?;
+        }
+        if let Some(webhooks) = &self.webhooks {
+            let delivered = webhooks.deliver_due().await?;
+            report.webhooks_delivered = delivered.delivered;
+            report.webhooks_retried = delivered.retried;
+            report.webhooks_failed = delivered.failed;
         }
         report.idempotency_keys_purged = self
             .store

@@ -7,6 +7,8 @@ use giftwire_core::store::{
     ScimUser, SendEvent, SendRecord, SenderRef, Team, TeamBudget, Touch, TouchDetails, TouchRef,
     User,
 };
+use giftwire_core::store::{DeliveryState, DueDelivery, Endpoint, WebhookDelivery};
+use giftwire_core::webhooks::EventFilter;
 use giftwire_core::{
     Address, AddressCollection, Amount, AppId, CodeId, Delivery, InvalidValue, Money, OrgId,
     OrgTimeZone, Scopes, SendId, ShipTo, StoreError, TeamId, TokenId, TouchId, TrackingCode,
@@ -396,5 +398,76 @@ pub(crate) fn send_event(row: &impl RowExt) -> Result<SendEvent, StoreError> {
         event_type: row.text(4)?,
         status: row.parsed(5)?,
         occurred_at: row.time(6)?,
+    })
+}
+
+/// Columns: id, org_id, url, events, description, enabled (0/1), disabled_reason, secret,
+/// previous_secret, previous_secret_until, failing_since, created_at, updated_at (epoch
+/// seconds).
+pub(crate) fn endpoint(row: &impl RowExt) -> Result<Endpoint, StoreError> {
+    Ok(Endpoint {
+        id: row.int(0)?,
+        org_id: OrgId::new(row.int(1)?),
+        url: row.text(2)?,
+        events: EventFilter::from_stored(row.opt_text(3)?.as_deref()),
+        description: row.text(4)?,
+        enabled: row.int(5)? != 0,
+        disabled_reason: row
+            .opt_text(6)?
+            .map(|r| r.parse())
+            .transpose()
+            .map_err(corrupt)?,
+        secret: row.text(7)?,
+        previous_secret: row.opt_text(8)?,
+        previous_secret_until: row.opt_time(9)?,
+        failing_since: row.opt_time(10)?,
+        created_at: row.time(11)?,
+        updated_at: row.time(12)?,
+    })
+}
+
+/// Columns: id, org_id, endpoint_id, event_id, event type, send_id, attempts, state,
+/// next_attempt_at, status_code, latency_ms, error, created_at, delivered_at.
+pub(crate) fn webhook_delivery(row: &impl RowExt) -> Result<WebhookDelivery, StoreError> {
+    let state: DeliveryState = row.parsed(7)?;
+    Ok(WebhookDelivery {
+        id: row.int(0)?,
+        org_id: OrgId::new(row.int(1)?),
+        endpoint_id: row.int(2)?,
+        event_id: row.int(3)?,
+        event_type: row.text(4)?,
+        send_id: SendId::new(row.int(5)?),
+        attempts: row.int(6)? as u32,
+        state,
+        next_attempt_at: if state == DeliveryState::Pending {
+            Some(row.time(8)?)
+        } else {
+            None
+        },
+        status_code: row.opt_int(9)?.map(|c| c as u16),
+        latency_ms: row.opt_int(10)?.map(|ms| ms as u32),
+        error: row.opt_text(11)?,
+        created_at: row.time(12)?,
+        delivered_at: row.opt_time(13)?,
+    })
+}
+
+/// Columns: the delivery's id, endpoint_id and attempts, then [`send_event`]'s seven, then the
+/// organization's time zone.
+pub(crate) fn due_delivery(row: &impl RowExt) -> Result<DueDelivery, StoreError> {
+    Ok(DueDelivery {
+        id: row.int(0)?,
+        endpoint_id: row.int(1)?,
+        attempts: row.int(2)? as u32,
+        event: SendEvent {
+            id: row.int(3)?,
+            org_id: OrgId::new(row.int(4)?),
+            send_id: SendId::new(row.int(5)?),
+            seq: row.int(6)? as u32,
+            event_type: row.text(7)?,
+            status: row.parsed(8)?,
+            occurred_at: row.time(9)?,
+        },
+        time_zone: OrgTimeZone::parse(&row.text(10)?).map_err(corrupt)?,
     })
 }

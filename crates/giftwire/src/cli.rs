@@ -47,6 +47,18 @@ pub struct Cli {
     )]
     pub sqlite_synchronous: SqliteSynchronous,
 
+    /// The key webhook signing secrets are sealed with (created, readable by its owner only, if
+    /// missing). Default: next to a SQLite database (giftwire.db -> giftwire.db.sealing-key), or
+    /// giftwire.sealing-key in the working directory for PostgreSQL. Every process of one
+    /// database must use the same key.
+    #[arg(
+        long,
+        global = true,
+        env = "GIFTWIRE_SEALING_KEY_FILE",
+        value_name = "PATH"
+    )]
+    pub sealing_key_file: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -90,12 +102,91 @@ pub enum Command {
     Send(SendCommand),
     /// Fill an organization with realistic synthetic sends.
     Seed(SeedArgs),
-    /// Run the worker once: apply due time-driven changes, deliver due mail (with --smtp-url),
-    /// forget old idempotency keys. Prints what it did.
-    Tick(MailArgs),
+    /// Run the worker once: apply due time-driven changes, deliver due mail (with --smtp-url)
+    /// and due webhooks, forget old idempotency keys. Prints what it did.
+    Tick(TickArgs),
     /// Mail written by sends (eGifts, address requests).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Webhook endpoints of an organization, and their deliveries.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    #[command(flatten)]
+    pub mail: MailArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// The rule on where webhooks may go.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WebhookArgs {
+    /// Local development only: allow webhook endpoints on private, loopback and link-local
+    /// addresses, and plain http (otherwise endpoints must be https to public addresses).
+    #[arg(
+        long = "webhook-allow-private",
+        env = "GIFTWIRE_WEBHOOK_ALLOW_PRIVATE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint. Prints {"id", "url", "events", "secret", "enabled", "description", ...};
+    /// the signing secret is shown only here (and by rotate-secret).
+    Create {
+        #[arg(long)]
+        org: i64,
+        /// https://…, to a public address (see --webhook-allow-private).
+        #[arg(long)]
+        url: String,
+        /// The event types it receives, comma-separated (default: all).
+        #[arg(long)]
+        events: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        rules: WebhookArgs,
+    },
+    /// An organization's endpoints, without secrets. Prints {"endpoints": [...]}.
+    List {
+        #[arg(long)]
+        org: i64,
+    },
+    /// Stop delivering to an endpoint (its events meanwhile are not queued for it).
+    Disable {
+        #[arg(long)]
+        id: i64,
+    },
+    /// Deliver to an endpoint again (what was pending resumes; its failures are forgotten).
+    Enable {
+        #[arg(long)]
+        id: i64,
+    },
+    /// A new signing secret; messages are signed with it and the previous one for 24 hours.
+    /// Prints {"id", "secret"}.
+    RotateSecret {
+        #[arg(long)]
+        id: i64,
+    },
+    /// An endpoint's deliveries, newest first. Prints {"deliveries": [...]}.
+    Deliveries {
+        #[arg(long)]
+        endpoint: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Queue an event again for each enabled endpoint of its organization that wants it.
+    /// Prints {"event_id", "queued"}.
+    Replay {
+        #[arg(long)]
+        event: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -183,11 +274,17 @@ pub struct ServeArgs {
     pub request_timeout: std::time::Duration,
     #[command(flatten)]
     pub mail: MailArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
 }
 
 impl ServeArgs {
-    pub fn server_config(&self) -> giftwire_server::ServerConfig {
+    pub fn server_config(
+        &self,
+        webhooks: giftwire_server::webhooks::WebhookConfig,
+    ) -> giftwire_server::ServerConfig {
         giftwire_server::ServerConfig {
+            webhooks,
             rate_limit_per_second: NonZeroU32::new(self.rate_limit),
             app_rate_limit_per_second: NonZeroU32::new(self.app_rate_limit),
             auth_rate_limit_per_minute: NonZeroU32::new(self.auth_rate_limit),

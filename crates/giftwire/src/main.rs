@@ -10,6 +10,7 @@ use giftwire_core::{Clock, OrgId, Store};
 use std::time::Duration;
 
 use giftwire_server::AppState;
+use giftwire_server::webhooks::WebhookSender;
 use giftwire_server::worker::Worker;
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +18,7 @@ mod admin;
 mod cli;
 mod demo;
 mod seed;
+mod webhooks;
 
 use cli::{Cli, Command, ServeArgs};
 
@@ -53,7 +55,15 @@ async fn shutdown_signal() {
     }
 }
 
-async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+/// How often `serve` looks for due webhooks.
+const WEBHOOK_POLL: Duration = Duration::from_millis(100);
+
+async fn serve(
+    store: Arc<dyn Store>,
+    args: &ServeArgs,
+    key: impl FnOnce() -> Result<Arc<giftwire_core::seal::SealingKey>>,
+    banner: Option<String>,
+) -> Result<()> {
     // Every connection is a file descriptor: take what the system allows this process, so that
     // --max-connections (not the default soft limit of 1,024) is what caps them.
     let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
@@ -68,25 +78,35 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs, banner: Option<String>) 
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let mut config = args.server_config();
+    let webhooks = giftwire_server::webhooks::WebhookConfig {
+        key: key()?,
+        allow_private: args.webhooks.allow_private,
+    };
+    let mut config = args.server_config(webhooks.clone());
     let default_public = format!("http://{addr}");
     config.public_url.get_or_insert(default_public.parse()?);
     let clock = Clock::system();
     let worker = Worker::new(store.clone(), clock.clone(), args.mail.mailer()?);
+    let sender =
+        WebhookSender::new(store.clone(), clock.clone(), webhooks).map_err(anyhow::Error::msg)?;
     let state = AppState::new(store, clock, &config);
     if let Some(banner) = banner {
         println!("{}", banner.replace("{addr}", &addr.to_string()));
     }
     tracing::info!(%addr, rate_limit = args.rate_limit, "serving");
-    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(
-        worker.run(Duration::from_secs(args.tick_secs.max(1)), async {
-            let _ = worker_stopped.await;
-        }),
-    );
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let worker = tokio::spawn(worker.run(
+        Duration::from_secs(args.tick_secs.max(1)),
+        stopped(worker_stopped.clone()),
+    ));
+    let sender = tokio::spawn(sender.run(WEBHOOK_POLL, stopped(worker_stopped)));
     let served = giftwire_server::serve(listener, state, shutdown_signal()).await;
-    let _ = stop_worker.send(());
+    let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = sender.await;
     served?;
     tracing::info!("stopped");
     Ok(())
@@ -105,8 +125,13 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let store = giftwire_store::open(&database, &options).await?;
     let clock = Clock::system();
+    let key_path = cli
+        .sealing_key_file
+        .clone()
+        .unwrap_or_else(|| webhooks::default_key_path(&database));
+    let key = || webhooks::load_or_create_key(&key_path);
     let output = match cli.command {
-        Command::Serve(args) => return serve(store, &args, None).await,
+        Command::Serve(args) => return serve(store, &args, key, None).await,
         Command::Demo(args) => {
             let demo = demo::prepare(store.as_ref()).await?;
             let oauth = &demo.oauth;
@@ -145,7 +170,7 @@ async fn run(cli: Cli) -> Result<()> {
                 oauth.client_secret,
                 giftwire_server::oauth::OOB,
             );
-            return serve(store, &args, Some(banner)).await;
+            return serve(store, &args, key, Some(banner)).await;
         }
         Command::Org(c) => admin::org(store.as_ref(), c).await?,
         Command::Team(c) => admin::team(store.as_ref(), c).await?,
@@ -154,10 +179,18 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Token(c) => admin::token(store.as_ref(), &clock, c).await?,
         Command::App(c) => admin::app(store.as_ref(), &clock, c).await?,
         Command::Send(c) => admin::send(store.as_ref(), &clock, c).await?,
-        Command::Tick(mail) => {
-            let worker = Worker::new(store.clone(), clock.clone(), mail.mailer()?);
+        Command::Tick(args) => {
+            let webhooks = giftwire_server::webhooks::WebhookConfig {
+                key: key()?,
+                allow_private: args.webhooks.allow_private,
+            };
+            let sender = WebhookSender::new(store.clone(), clock.clone(), webhooks)
+                .map_err(anyhow::Error::msg)?;
+            let worker = Worker::new(store.clone(), clock.clone(), args.mail.mailer()?)
+                .with_webhooks(sender);
             serde_json::to_value(worker.tick().await?)?
         }
+        Command::Webhook(c) => webhooks::webhook(store.as_ref(), &clock, key, c).await?,
         Command::Outbox(cli::OutboxCommand::List { org, limit }) => {
             admin::outbox(store.as_ref(), org.map(OrgId::new), limit).await?
         }

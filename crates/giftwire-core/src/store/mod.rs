@@ -22,6 +22,7 @@ mod sends;
 mod tokens;
 mod touches;
 mod users;
+mod webhooks;
 
 pub use accounts::{AccountStore, NewSession, PasswordUser};
 pub use balances::{BalanceStore, Movement, MovementKind, NewMovement, TeamBudget};
@@ -42,6 +43,10 @@ pub use sends::{
 pub use tokens::{NewToken, Principal, TokenInfo, TokenStore};
 pub use touches::TouchStore;
 pub use users::{Listed, UserStore};
+pub use webhooks::{
+    Attempt, DeliveryState, DisabledReason, DueDelivery, Endpoint, EndpointChanges, NewEndpoint,
+    SECRET_PURPOSE, WebhookDelivery, WebhookStore,
+};
 
 /// A whole store: every resource's trait. Implemented for every type that implements them all,
 /// so a backend implements each trait (one file each) and never this one.
@@ -60,6 +65,7 @@ pub trait Store:
     + InvitationStore
     + ScimStore
     + EventStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -81,6 +87,7 @@ impl<T> Store for T where
         + InvitationStore
         + ScimStore
         + EventStore
+        + WebhookStore
         + Send
         + Sync
         + 'static

@@ -19,6 +19,7 @@ mod scim;
 mod sends;
 mod touches;
 mod users;
+mod webhooks;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(touches::routes())
+        .merge(webhooks::routes())
         .merge(scim::routes())
         .merge(recipient::routes())
         .merge(account::routes())

@@ -28,6 +28,7 @@ mod sql;
 mod tokens;
 mod touches;
 mod users;
+mod webhooks;
 
 use errors::db_err;
 use gate::Gate;

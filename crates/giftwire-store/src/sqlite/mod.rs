@@ -31,6 +31,7 @@ mod sql;
 mod tokens;
 mod touches;
 mod users;
+mod webhooks;
 mod writer;
 
 use errors::db_err;

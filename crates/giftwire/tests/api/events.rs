@@ -48,7 +48,7 @@ async fn every_entry_point_writes_the_event_of_its_change_in_order(backend: Back
         .as_i64()
         .unwrap();
     let url = created["tracking_url"].as_str().unwrap().to_owned();
-    let browser = reqwest::Client::builder()
+    let browser = crate::http::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

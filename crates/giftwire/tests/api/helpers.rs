@@ -13,6 +13,7 @@ use giftwire_core::{
     Clock, DeliveryType, Email, Name, OrgId, OrgTimeZone, PlainToken, Role, Scopes, SendId,
     SendType, Store, Subtype, TeamId,
 };
+use giftwire_server::webhooks::{WebhookConfig, WebhookSender};
 use giftwire_server::worker::Worker;
 use giftwire_server::{AppState, ServerConfig};
 use giftwire_store::StoreOptions;
@@ -57,8 +58,13 @@ pub struct TestApp {
     pub db: TestDb,
     /// The server's clock (a manual one when the test asked for it).
     pub clock: Clock,
-    /// A worker on the same store and clock; tests call `tick` themselves.
+    /// A worker on the same store and clock, delivering webhooks too; tests call `tick`
+    /// themselves.
     pub worker: Worker,
+    /// The server's webhook settings (its sealing key).
+    pub webhooks: WebhookConfig,
+    /// Delivers webhooks as the test's worker does.
+    pub sender: WebhookSender,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -86,6 +92,9 @@ pub struct TestConfig {
     pub limits: Option<giftwire_server::Limits>,
     /// Where browsers reach the server (its own address by default).
     pub public_url: Option<url::Url>,
+    /// The sealing key and URL rules of webhooks (a fresh key, private addresses allowed so
+    /// that receivers on loopback can be used, by default).
+    pub webhooks: Option<WebhookConfig>,
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
@@ -106,6 +115,10 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         .expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("local addr"));
     let clock = config.clock.unwrap_or_default();
+    let webhooks = config.webhooks.unwrap_or_else(|| WebhookConfig {
+        allow_private: true,
+        ..WebhookConfig::default()
+    });
     let state = AppState::new(
         store.clone(),
         clock.clone(),
@@ -120,6 +133,7 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
                     .unwrap_or_else(|| address.parse().expect("a URL")),
             ),
             limits: config.limits.unwrap_or_default(),
+            webhooks: webhooks.clone(),
         },
     );
     let (tx, rx) = oneshot::channel::<()>();
@@ -130,14 +144,19 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
         .await
         .expect("server runs");
     });
-    let worker = Worker::new(store.clone(), clock.clone(), config.mailer);
+    let sender =
+        WebhookSender::new(store.clone(), clock.clone(), webhooks.clone()).expect("webhook client");
+    let worker =
+        Worker::new(store.clone(), clock.clone(), config.mailer).with_webhooks(sender.clone());
     TestApp {
         address,
         store,
-        client: reqwest::Client::new(),
+        client: crate::http::client(),
         db,
         clock,
         worker,
+        webhooks,
+        sender,
         _shutdown: tx,
     }
 }

@@ -3,6 +3,8 @@
 
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/http.rs"]
+mod http;
 
 mod auth;
 mod balances;
@@ -25,4 +27,5 @@ mod smtp;
 mod store;
 mod touches;
 mod users;
+mod webhooks;
 mod worker;

@@ -86,7 +86,7 @@ pub async fn with_password(app: &TestApp, user: &User) {
 
 /// A browser: keeps cookies and follows no redirects (so each can be checked).
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::http::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1706,7 +1706,7 @@ async fn signing_out_ends_the_session_on_the_server(backend: Backend) {
     let response = browser.get(app.url(&request.path())).send().await.unwrap();
     assert_sent_to_sign_in(&response);
     // The old cookie, replayed by hand, opens nothing: the session ended on the server.
-    let replay = reqwest::Client::builder()
+    let replay = crate::http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -2127,7 +2127,7 @@ async fn cookies_are_secure_when_the_server_is_reached_over_https(backend: Backe
     let org = app.create_org("Initech", "UTC").await;
     with_password(&app, &org.user).await;
     // A plain client: a cookie store would keep Secure cookies off this test's plain HTTP.
-    let plain = reqwest::Client::builder()
+    let plain = crate::http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

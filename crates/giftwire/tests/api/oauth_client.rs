@@ -80,7 +80,7 @@ async fn the_library_runs_the_whole_flow(backend: Backend, confidential: bool) {
     if let Some(secret) = &registered.secret {
         library = library.set_client_secret(ClientSecret::new(secret.clone()));
     }
-    let backchannel = reqwest::Client::builder()
+    let backchannel = crate::http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -8,7 +8,7 @@ use crate::helpers::{Backend, TestApp, backend_tests, spawn};
 
 /// A browser: follows no redirects (so they can be checked) and keeps cookies.
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::http::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

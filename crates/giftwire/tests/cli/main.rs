@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/http.rs"]
+mod http;
 
 use db::{Backend, TestDb};
 
@@ -858,7 +860,7 @@ fn seed_creates_what_it_needs_and_every_history_follows_the_lifecycle() {
             state,
             std::future::pending(),
         ));
-        let client = reqwest::Client::new();
+        let client = crate::http::client();
         let mut all = Vec::new();
         for page in 1..=6 {
             let body: Value = client
@@ -975,7 +977,7 @@ fn read_until(reader: &mut impl std::io::BufRead, marker: &str) -> Vec<String> {
 fn get_json(url: &str, token: &str) -> (u16, Value) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = crate::http::client()
             .get(url)
             .bearer_auth(token)
             .send()
@@ -1094,7 +1096,7 @@ fn demo_prints_an_oauth_application_and_a_sign_in_that_complete_the_flow_in_a_br
     assert!(authorize.starts_with(&base), "{authorize}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let browser = reqwest::Client::builder()
+        let browser = crate::http::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -1182,7 +1184,7 @@ fn demo_prints_an_oauth_application_and_a_sign_in_that_complete_the_flow_in_a_br
             .next()
             .unwrap()
             .to_owned();
-        let token: Value = reqwest::Client::new()
+        let token: Value = crate::http::client()
             .post(format!("{base}/oauth/token"))
             .basic_auth(&client_id, Some(&secret))
             .form(&[
@@ -1198,7 +1200,7 @@ fn demo_prints_an_oauth_application_and_a_sign_in_that_complete_the_flow_in_a_br
             .unwrap();
         assert_eq!(token["scope"], "public write", "{token}");
         let access = token["access_token"].as_str().unwrap().to_owned();
-        let page: Value = reqwest::Client::new()
+        let page: Value = crate::http::client()
             .get(format!("{base}/api/v3/send?per_page=1"))
             .bearer_auth(&access)
             .send()

@@ -29,7 +29,7 @@ async fn create_until_killed(
     for _ in 0..clients {
         let (server, fixture, next) = (server.clone(), fixture.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
+            let client = crate::http::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap();
@@ -60,7 +60,7 @@ async fn sigkill_under_load_loses_no_acknowledged_send(backend: Backend) {
     let db = TestDb::new(backend).await;
     let fixture = Arc::new(Fixture::create(&db.url));
     let next = Arc::new(AtomicUsize::new(0));
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     // Every recipient number ever sent, with whether it must exist now.
     let mut expected: BTreeMap<usize, &'static str> = BTreeMap::new();
     for round in 0..3u64 {

@@ -431,7 +431,7 @@ fn storm(backend: Backend, cases: u32) {
     let server = Server::start(&db.url, &["--header-timeout", "1", "--body-timeout", "1"]);
     let host = server.base.trim_start_matches("http://").to_owned();
     runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::http::client();
         for n in 0..5 {
             crate::harness::create(&client, &server, &fixture, &format!("seed-{n}"), n)
                 .await

@@ -72,7 +72,7 @@ async fn headers_trickled_a_byte_at_a_time_are_cut_off_at_the_header_timeout() {
         "cut off after {took:?}"
     );
     // Others are served meanwhile and after.
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     assert_eq!(
         get(&client, &server, &fixture, "/api/v3/send")
             .await
@@ -118,7 +118,7 @@ async fn a_body_trickled_a_byte_at_a_time_is_a_408_at_the_body_timeout_and_creat
         "{answer}"
     );
     assert!(took <= Duration::from_secs(3), "{took:?}");
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     assert_eq!(crate::harness::total(&client, &server, &fixture).await, 0);
 }
 
@@ -139,7 +139,7 @@ async fn a_request_that_takes_longer_than_the_request_timeout_is_a_503_and_its_r
         .execute(&mut other)
         .await
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     let answer = create(&client, &server, &fixture, "slow", 1).await.unwrap();
     answer.assert_unavailable();
     assert_eq!(
@@ -217,7 +217,7 @@ async fn connections_beyond_the_cap_get_a_503_and_the_cap_frees_up_when_they_clo
 
 /// Latencies of `n` sequential reads on one keep-alive connection, sorted.
 async fn latencies(server: &Server, fixture: &Fixture, n: usize) -> Vec<Duration> {
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     let mut took = Vec::with_capacity(n);
     for _ in 0..n {
         let answer = get(&client, server, fixture, "/api/v3/send?per_page=10")
@@ -239,7 +239,7 @@ async fn a_thousand_idle_connections_do_not_slow_other_clients() {
         &url,
         &["--max-connections", "1100", "--header-timeout", "30"],
     );
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     for n in 0..20 {
         create(&client, &server, &fixture, &format!("k{n}"), n)
             .await

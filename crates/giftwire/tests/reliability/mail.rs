@@ -18,7 +18,7 @@ async fn a_mail_server_outage_pauses_delivery_with_one_log_line_and_it_resumes_b
     let fixture = Fixture::create(&url);
     let smtp = format!("smtp://{addr}");
     let server = Server::start(&url, &["--smtp-url", &smtp, "--tick-secs", "1"]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     for n in 0..3 {
         let answer = create(&client, &server, &fixture, &format!("mail-{n}"), n)
             .await

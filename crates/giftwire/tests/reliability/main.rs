@@ -8,6 +8,8 @@
 
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/http.rs"]
+mod http;
 
 mod crash;
 mod harness;

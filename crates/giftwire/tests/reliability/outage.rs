@@ -34,7 +34,7 @@ async fn load(
         let (server, fixture, stop, next) =
             (server.clone(), fixture.clone(), stop.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
+            let client = crate::http::builder()
                 .timeout(Duration::from_secs(5))
                 .build()
                 .unwrap();
@@ -173,7 +173,7 @@ async fn postgres_stopped_under_load_is_a_fast_503_and_the_service_is_back_withi
     assert!(late_failures.is_empty(), "{late_failures:#?}");
 
     // No acknowledged send is lost, none is doubled, and every refused one can be retried.
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     let acknowledged: Vec<usize> = samples
         .iter()
         .filter(|s| s.status == Ok(200))

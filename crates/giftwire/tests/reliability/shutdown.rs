@@ -61,7 +61,7 @@ async fn sigterm_under_load_answers_every_accepted_request(backend: Backend) {
         let (server, fixture, next, stop) =
             (server.clone(), fixture.clone(), next.clone(), stop.clone());
         clients.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
+            let client = crate::http::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap();
@@ -138,7 +138,7 @@ async fn sigterm_under_load_answers_every_accepted_request(backend: Backend) {
 
     // A creation that got no answer was not written: its retry creates it.
     let server = Server::start(&db.url, &[]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     for &n in &unanswered {
         let answer = create(&client, &server, &fixture, &format!("term-{n}"), n)
             .await

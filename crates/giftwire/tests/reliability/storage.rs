@@ -106,7 +106,7 @@ async fn sqlite_on_a_full_disk_answers_503_changes_nothing_and_recovers_at_once(
     let url = format!("sqlite://{}", fs.path().join("full.db").display());
     let fixture = Fixture::create(&url);
     let server = Server::start(&url, &[]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     for n in 0..5 {
         let answer = create(&client, &server, &fixture, &format!("before-{n}"), n)
             .await
@@ -160,7 +160,7 @@ async fn sqlite_with_read_only_files_answers_503_keeps_reading_and_recovers_at_o
     let url = format!("sqlite://{}", db.display());
     let fixture = Fixture::create(&url);
     let server = Server::start(&url, &[]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     for n in 0..3 {
         let answer = create(&client, &server, &fixture, &format!("before-{n}"), n)
             .await
@@ -204,7 +204,7 @@ async fn sqlite_locked_by_another_process_beyond_the_timeout_is_a_503_in_time_an
     let url = format!("sqlite://{}", dir.path().join("locked.db").display());
     let fixture = Fixture::create(&url);
     let server = Server::start(&url, &["--database-timeout", "0.5"]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     let answer = create(&client, &server, &fixture, "before", 0)
         .await
         .unwrap();
@@ -269,7 +269,7 @@ async fn the_token_endpoints_answer_a_locked_database_with_a_503_server_error_an
         app["client_secret"].as_str().unwrap().to_owned(),
     );
     let server = Server::start(&url, &["--database-timeout", "0.5"]);
-    let client = reqwest::Client::new();
+    let client = crate::http::client();
     let revoke = || {
         client
             .post(server.url("/oauth/revoke"))

@@ -1,0 +1,441 @@
+//! Webhook endpoints and deliveries on SQLite (the fan-out of events is a trigger, migration
+//! 0009).
+
+use async_trait::async_trait;
+use giftwire_core::store::{
+    Attempt, DueDelivery, Endpoint, EndpointChanges, Listed, NewEndpoint, WebhookDelivery,
+    WebhookStore,
+};
+use giftwire_core::{OrgId, PageRequest, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use sqlx::AssertSqlSafe;
+use sqlx::sqlite::SqliteConnection;
+
+use super::SqliteStore;
+use super::errors::db_err;
+use super::sends::org_exists;
+use crate::records;
+use crate::rows::RowExt;
+
+const ENDPOINT_COLUMNS: &str = "id, org_id, url, events, description, enabled, disabled_reason, \
+     secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at";
+
+const DELIVERY_COLUMNS: &str = "d.id, d.org_id, d.endpoint_id, d.event_id, ev.type, d.send_id, \
+     d.attempts, d.state, d.next_attempt_at, d.status_code, d.latency_ms, d.error, d.created_at, \
+     d.delivered_at";
+
+/// A pending delivery `d` that is its send's oldest pending one to its endpoint.
+const IS_HEAD: &str = "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+     WHERE p.endpoint_id = d.endpoint_id AND p.send_id = d.send_id AND p.state = 'pending' \
+       AND p.id < d.id)";
+
+/// `d` is pending, due at ?1 and not held by a worker.
+const IS_DUE: &str = "d.state = 'pending' AND d.next_attempt_at <= ?1 \
+     AND (d.leased_until IS NULL OR d.leased_until <= ?1)";
+
+async fn load(
+    conn: &mut SqliteConnection,
+    org: Option<OrgId>,
+    id: i64,
+) -> Result<Endpoint, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)"
+    )))
+    .bind(id)
+    .bind(org.map(OrgId::get))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound("Webhook endpoint"))?;
+    records::endpoint(&row)
+}
+
+async fn record(
+    conn: &mut SqliteConnection,
+    a: &Attempt,
+    disable_after: SignedDuration,
+) -> Result<(), StoreError> {
+    let at = a.at.as_second();
+    let (state, error, retry_at) = match &a.failure {
+        None => ("delivered", None, None),
+        Some((error, Some(retry))) => ("pending", Some(error.as_str()), Some(retry.as_second())),
+        Some((error, None)) => ("failed", Some(error.as_str()), None),
+    };
+    let updated = sqlx::query(
+        "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, status_code = ?3, \
+             latency_ms = ?4, error = ?5, leased_until = NULL, \
+             next_attempt_at = COALESCE(?6, next_attempt_at), \
+             delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 ELSE NULL END \
+         WHERE id = ?1 AND state = 'pending' RETURNING send_id",
+    )
+    .bind(a.delivery_id)
+    .bind(state)
+    .bind(a.status_code.map(i64::from))
+    .bind(a.latency_ms.map(i64::from))
+    .bind(error)
+    .bind(retry_at)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some(row) = updated else {
+        // Recorded already (another worker took it up after a lease ran out).
+        return Ok(());
+    };
+    let send_id = row.int(0)?;
+    if let Some(retry_at) = retry_at {
+        // The send's later deliveries wait for this one: none is due before it.
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = max(next_attempt_at, ?4) \
+             WHERE endpoint_id = ?1 AND send_id = ?2 AND state = 'pending' AND id > ?3",
+        )
+        .bind(a.endpoint_id)
+        .bind(send_id)
+        .bind(a.delivery_id)
+        .bind(retry_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    if a.failure.is_none() {
+        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?1")
+            .bind(a.endpoint_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    } else {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?2), \
+                 enabled = CASE WHEN COALESCE(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END, \
+                 disabled_reason = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
+                                        THEN 'failing' ELSE disabled_reason END, \
+                 updated_at = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
+                                   THEN ?2 ELSE updated_at END \
+             WHERE id = ?1",
+        )
+        .bind(a.endpoint_id)
+        .bind(at)
+        .bind(at - disable_after.as_secs())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl WebhookStore for SqliteStore {
+    async fn create_endpoint(&self, new: NewEndpoint) -> Result<Endpoint, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    org_exists(tx, new.org_id).await?;
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO webhook_endpoints (org_id, url, events, description, enabled, \
+                             secret, created_at, updated_at) \
+                         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6) RETURNING {ENDPOINT_COLUMNS}"
+                    )))
+                    .bind(new.org_id.get())
+                    .bind(&new.url)
+                    .bind(new.events.stored())
+                    .bind(&new.description)
+                    .bind(&new.secret)
+                    .bind(new.at.as_second())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    records::endpoint(&row)
+                })
+            })
+            .await
+    }
+
+    async fn endpoints(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Listed<Endpoint>, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let total = sqlx::query("SELECT count(*) FROM webhook_endpoints WHERE org_id = ?1")
+            .bind(org.get())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .int(0)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ?1 \
+             ORDER BY id LIMIT ?2 OFFSET ?3"
+        )))
+        .bind(org.get())
+        .bind(i64::from(page.per_page()))
+        .bind(page.offset() as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Listed {
+            total: total as u64,
+            items: rows
+                .iter()
+                .map(records::endpoint)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn endpoint(&self, org: Option<OrgId>, id: i64) -> Result<Endpoint, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        load(&mut conn, org, id).await
+    }
+
+    async fn update_endpoint(
+        &self,
+        org: Option<OrgId>,
+        id: i64,
+        changes: EndpointChanges,
+        at: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE webhook_endpoints SET url = COALESCE(?3, url), \
+                             events = CASE WHEN ?4 THEN ?5 ELSE events END, \
+                             description = COALESCE(?6, description), \
+                             enabled = COALESCE(?7, enabled), \
+                             disabled_reason = CASE WHEN ?7 IS NULL THEN disabled_reason \
+                                                    WHEN ?7 = 1 THEN NULL ELSE 'manual' END, \
+                             failing_since = CASE WHEN ?7 = 1 THEN NULL ELSE failing_since END, \
+                             updated_at = ?8 \
+                         WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2) \
+                         RETURNING {ENDPOINT_COLUMNS}"
+                    )))
+                    .bind(id)
+                    .bind(org.map(OrgId::get))
+                    .bind(changes.url.as_deref())
+                    .bind(changes.events.is_some())
+                    .bind(changes.events.as_ref().and_then(|e| e.stored()))
+                    .bind(changes.description.as_deref())
+                    .bind(changes.enabled.map(i64::from))
+                    .bind(at.as_second())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or(StoreError::NotFound("Webhook endpoint"))?;
+                    records::endpoint(&row)
+                })
+            })
+            .await
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        org: Option<OrgId>,
+        id: i64,
+        secret: String,
+        previous_until: Timestamp,
+        at: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE webhook_endpoints SET previous_secret = secret, \
+                             previous_secret_until = ?4, secret = ?3, updated_at = ?5 \
+                         WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2) \
+                         RETURNING {ENDPOINT_COLUMNS}"
+                    )))
+                    .bind(id)
+                    .bind(org.map(OrgId::get))
+                    .bind(&secret)
+                    .bind(previous_until.as_second())
+                    .bind(at.as_second())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or(StoreError::NotFound("Webhook endpoint"))?;
+                    records::endpoint(&row)
+                })
+            })
+            .await
+    }
+
+    async fn delete_endpoint(&self, org: OrgId, id: i64) -> Result<(), StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    // Its deliveries go with it (ON DELETE CASCADE).
+                    let deleted =
+                        sqlx::query("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2")
+                            .bind(org.get())
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                            .rows_affected();
+                    if deleted == 0 {
+                        return Err(StoreError::NotFound("Webhook endpoint"));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn deliveries(
+        &self,
+        org: Option<OrgId>,
+        endpoint: i64,
+        page: PageRequest,
+    ) -> Result<Listed<WebhookDelivery>, StoreError> {
+        let mut tx = self.read_tx().await?;
+        load(&mut tx, org, endpoint).await?;
+        let total = sqlx::query("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1")
+            .bind(endpoint)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .int(0)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d \
+             JOIN send_events ev ON ev.id = d.event_id \
+             WHERE d.endpoint_id = ?1 ORDER BY d.id DESC LIMIT ?2 OFFSET ?3"
+        )))
+        .bind(endpoint)
+        .bind(i64::from(page.per_page()))
+        .bind(page.offset() as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Listed {
+            total: total as u64,
+            items: rows
+                .iter()
+                .map(records::webhook_delivery)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn replay_event(
+        &self,
+        org: Option<OrgId>,
+        event: i64,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "SELECT 1 FROM send_events WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)",
+                    )
+                    .bind(event)
+                    .bind(org.map(OrgId::get))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or(StoreError::NotFound("Event"))?;
+                    let queued = sqlx::query(
+                        "INSERT INTO webhook_deliveries \
+                             (org_id, endpoint_id, event_id, send_id, next_attempt_at, created_at) \
+                         SELECT ev.org_id, e.id, ev.id, ev.send_id, ?2, ?2 \
+                         FROM send_events ev JOIN webhook_endpoints e ON e.org_id = ev.org_id \
+                         WHERE ev.id = ?1 AND e.enabled = 1 \
+                           AND (e.events IS NULL OR instr(e.events, ' ' || ev.type || ' ') > 0) \
+                         ORDER BY e.id",
+                    )
+                    .bind(event)
+                    .bind(at.as_second())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    Ok(queued)
+                })
+            })
+            .await
+    }
+
+    async fn due_endpoints(&self, now: Timestamp, limit: u32) -> Result<Vec<Endpoint>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.enabled = 1 AND EXISTS \
+                 (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND {IS_DUE} \
+                  AND {IS_HEAD}) \
+             ORDER BY e.id LIMIT ?2"
+        )))
+        .bind(now.as_second())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(records::endpoint).collect()
+    }
+
+    async fn claim_deliveries(
+        &self,
+        endpoint: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let rows = sqlx::query(AssertSqlSafe(format!(
+                        "SELECT d.id, d.endpoint_id, d.attempts, ev.id, ev.org_id, ev.send_id, \
+                                ev.seq, ev.type, ev.status, ev.occurred_at, o.time_zone \
+                         FROM webhook_deliveries d \
+                         JOIN send_events ev ON ev.id = d.event_id \
+                         JOIN organizations o ON o.id = d.org_id \
+                         WHERE d.endpoint_id = ?2 AND {IS_DUE} AND {IS_HEAD} \
+                         ORDER BY d.next_attempt_at, d.id LIMIT ?3"
+                    )))
+                    .bind(now.as_second())
+                    .bind(endpoint)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let due = rows
+                        .iter()
+                        .map(records::due_delivery)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if !due.is_empty() {
+                        let ids =
+                            serde_json::to_string(&due.iter().map(|d| d.id).collect::<Vec<_>>())
+                                .expect("ids serialize");
+                        sqlx::query(
+                            "UPDATE webhook_deliveries SET leased_until = ?1 \
+                             WHERE id IN (SELECT value FROM json_each(?2))",
+                        )
+                        .bind(lease_until.as_second())
+                        .bind(ids)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    Ok(due)
+                })
+            })
+            .await
+    }
+
+    async fn record_attempts(
+        &self,
+        attempts: Vec<Attempt>,
+        disable_after: SignedDuration,
+    ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    for attempt in &attempts {
+                        record(tx, attempt, disable_after).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+}
