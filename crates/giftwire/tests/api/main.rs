@@ -21,6 +21,7 @@ mod list;
 mod oauth;
 mod oauth_client;
 mod pagination;
+mod receiver;
 mod recipient;
 mod scim;
 mod smtp;

@@ -53,6 +53,7 @@ impl Cli {
         Command::new(env!("CARGO_BIN_EXE_giftwire"))
             .args(args)
             .env("GIFTWIRE_DATABASE_URL", &self.url)
+            .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
             .env_remove("RUST_LOG")
             .current_dir(self.dir.path())
             .output()
@@ -440,6 +441,7 @@ fn set_password(cli: &Cli, user: i64, input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
         .args(["user", "set-password", "--user", &user.to_string()])
         .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
         .env_remove("RUST_LOG")
         .current_dir(cli.dir.path())
         .stdin(std::process::Stdio::piped())
@@ -999,6 +1001,7 @@ fn start_demo(cli: &Cli) -> (Running, String, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
         .args(["demo", "--listen", "127.0.0.1:0"])
         .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
         .current_dir(cli.dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -1225,6 +1228,7 @@ fn serve_answers_on_its_address_and_stops_cleanly_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_giftwire"))
         .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
         .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -1727,4 +1731,176 @@ fn user_invite_prints_the_link_once_and_mails_it() {
         let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
         cli.refused(&bad);
     }
+}
+
+#[test]
+fn webhook_commands_manage_endpoints_show_the_secret_once_and_store_it_sealed() {
+    let cli = Cli::new();
+    let (org, _, user, touch) = cli.org("Acme", "UTC");
+    let org = org.to_string();
+    for (url, why) in [
+        (
+            "http://hooks.example.com/in",
+            "url is invalid: it must be https",
+        ),
+        ("https://10.0.0.1/in", "10.0.0.1 is a private"),
+        ("https://localhost/in", "resolves to"),
+    ] {
+        let stderr = cli.refused(&["webhook", "create", "--org", &org, "--url", url]);
+        assert!(stderr.contains(why), "{url}: {stderr}");
+    }
+    let stderr = cli.refused(&[
+        "webhook",
+        "create",
+        "--org",
+        &org,
+        "--url",
+        "https://hooks.example.com/",
+        "--events",
+        "send.sent,send.nope",
+    ]);
+    assert!(
+        stderr.contains("\"send.nope\" is not an event type"),
+        "{stderr}"
+    );
+    assert_eq!(
+        cli.ok(&["webhook", "list", "--org", &org]),
+        json!({"endpoints": []})
+    );
+
+    let created = cli.ok(&[
+        "webhook",
+        "create",
+        "--org",
+        &org,
+        "--url",
+        "http://127.0.0.1:9/in",
+        "--events",
+        "send.sent,send.delivered",
+        "--description",
+        "Ops",
+        "--webhook-allow-private",
+    ]);
+    let id = created["id"].as_i64().unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{created}");
+    assert_eq!(created["url"], "http://127.0.0.1:9/in");
+    assert_eq!(created["events"], json!(["send.delivered", "send.sent"]));
+    assert_eq!(created["enabled"], true);
+    assert_eq!(created["description"], "Ops");
+    assert!(
+        !stored_in_clear(&cli, &secret),
+        "the secret is stored sealed"
+    );
+    let listed = cli.ok(&["webhook", "list", "--org", &org]);
+    assert_eq!(listed["endpoints"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["endpoints"][0].get("secret"), None);
+
+    let disabled = cli.ok(&["webhook", "disable", "--id", &id.to_string()]);
+    assert_eq!(disabled["enabled"], false);
+    assert_eq!(disabled["disabled_reason"], "manual");
+    let enabled = cli.ok(&["webhook", "enable", "--id", &id.to_string()]);
+    assert_eq!(enabled["enabled"], true);
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    let rotated = cli.ok(&["webhook", "rotate-secret", "--id", &id.to_string()]);
+    assert_eq!(rotated["id"], id);
+    let new = rotated["secret"].as_str().unwrap();
+    assert!(new.starts_with("whsec_") && new != secret);
+    assert!(!stored_in_clear(&cli, new));
+
+    // A send and its status change: only the wanted type is queued for the endpoint.
+    let send = cli.send(user, touch);
+    cli.ok(&[
+        "send",
+        "status",
+        "--send",
+        &send["id"].to_string(),
+        "--status",
+        "Sent",
+    ]);
+    let deliveries = cli.ok(&["webhook", "deliveries", "--endpoint", &id.to_string()]);
+    let deliveries = deliveries["deliveries"].as_array().unwrap().clone();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let d = &deliveries[0];
+    assert_eq!(d["event_type"], "send.sent");
+    assert_eq!(d["send_gid"], send["send_gid"]);
+    assert_eq!(d["attempt"], 0);
+    assert_eq!(d["state"], "pending");
+    assert_eq!(d["status_code"], Value::Null);
+    let event = d["event_id"].to_string();
+    assert_eq!(
+        cli.ok(&["webhook", "replay", "--event", &event]),
+        json!({"event_id": d["event_id"], "queued": 1})
+    );
+    let deliveries = cli.ok(&[
+        "webhook",
+        "deliveries",
+        "--endpoint",
+        &id.to_string(),
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(deliveries["deliveries"].as_array().unwrap().len(), 1);
+
+    assert!(
+        cli.refused(&["webhook", "disable", "--id", "999"])
+            .contains("Webhook endpoint not found")
+    );
+    assert!(
+        cli.refused(&["webhook", "replay", "--event", "999"])
+            .contains("Event not found")
+    );
+    assert!(
+        cli.refused(&["webhook", "deliveries", "--endpoint", "999"])
+            .contains("Webhook endpoint not found")
+    );
+}
+
+#[test]
+fn the_sealing_key_is_created_beside_the_sqlite_database_readable_by_its_owner_only() {
+    let cli = Cli::new();
+    let (org, ..) = cli.org("Acme", "UTC");
+    let out = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args([
+            "webhook",
+            "create",
+            "--org",
+            &org.to_string(),
+            "--url",
+            "http://127.0.0.1:9/",
+        ])
+        .arg("--webhook-allow-private")
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env_remove("GIFTWIRE_SEALING_KEY_FILE")
+        .env_remove("RUST_LOG")
+        .current_dir(cli.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = cli.dir.path().join("cli.db.sealing-key");
+    let meta = std::fs::metadata(&key).expect("the key file beside the database");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        !stored_in_clear(&cli, text.trim()),
+        "the key is not in the database"
+    );
+    // A key file that is not a key is refused, with its path.
+    std::fs::write(&key, "not a key\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args(["webhook", "rotate-secret", "--id", "1"])
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env_remove("GIFTWIRE_SEALING_KEY_FILE")
+        .current_dir(cli.dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cli.db.sealing-key is not a sealing key")
+    );
 }

@@ -87,3 +87,14 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// The sealing key file every `giftwire` process a test binary starts is given (one per test
+/// process, in a temporary folder), so that none writes one into the working directory.
+#[allow(dead_code)]
+pub fn sealing_key_file() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+        .join("giftwire.sealing-key")
+        .leak()
+}

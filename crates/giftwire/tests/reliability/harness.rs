@@ -17,6 +17,7 @@ pub fn admin(database: &str, args: &[&str]) -> Value {
     let out = Command::new(bin())
         .args(args)
         .env("GIFTWIRE_DATABASE_URL", database)
+        .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
         .env_remove("RUST_LOG")
         .output()
         .expect("the binary runs");
@@ -123,6 +124,7 @@ impl Server {
             .args(["serve", "--listen", listen, "--rate-limit", "0"])
             .args(args)
             .env("GIFTWIRE_DATABASE_URL", database)
+            .env("GIFTWIRE_SEALING_KEY_FILE", crate::db::sealing_key_file())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -20,7 +20,12 @@ mod outage;
 mod postgres;
 mod shutdown;
 // The API suite's SMTP listener; this suite uses part of it.
+// The API suite's webhook receiver; this suite uses part of it.
+#[allow(dead_code)]
+#[path = "../api/receiver.rs"]
+mod receiver;
 #[allow(dead_code)]
 #[path = "../api/smtp.rs"]
 mod smtp;
 mod storage;
+mod webhooks;
