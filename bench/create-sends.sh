@@ -4,7 +4,8 @@
 # clients (wrk -t2 -c16), 10 s each after a 2 s warm-up; once with durable commits (the default,
 # synchronous=FULL) and once with `--sqlite-synchronous normal`, side by side in one run.
 #   bench/create-sends.sh            (env: DATABASE_URL to measure another database once,
-#                                     MODES="full normal", PORT, DURATION)
+#                                     MODES="full normal", PORT, DURATION, WEBHOOK_ENDPOINTS=N
+#                                     to deliver every event to N endpoints meanwhile)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR=$(mktemp -d /tmp/giftwire-create-XXXX)
@@ -12,12 +13,24 @@ PORT=${PORT:-8445}
 DURATION=${DURATION:-10s}
 MODES=${MODES:-full normal}
 PID=
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+RPID=
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; [ -n "$RPID" ] && kill $RPID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+if [ "${WEBHOOK_ENDPOINTS:-0}" -gt 0 ]; then
+  # A receiver answering 204 (crates/giftwire/examples/webhook_bench.rs) for the endpoints.
+  (cd "$REPO" && cargo build --release --quiet --example webhook_bench)
+  RPORT=${RPORT:-8447}
+  "$REPO/target/release/examples/webhook_bench" receive "127.0.0.1:$RPORT" "$WEBHOOK_ENDPOINTS" 999999999 >/dev/null &
+  RPID=$!
+  export GIFTWIRE_SEALING_KEY_FILE=$DIR/sealing-key GIFTWIRE_WEBHOOK_ALLOW_PRIVATE=1
+fi
 
 measure() { # label, database URL, serve arguments...
   local label=$1 url=$2; shift 2
   egift_fixture "$url" "$label"
-  local touch=$TOUCH token=$TOKEN
+  local touch=$TOUCH token=$TOKEN i
+  for i in $(seq 0 $((${WEBHOOK_ENDPOINTS:-0} - 1))); do
+    "$BIN" --database "$url" webhook create --org "$ORG" --url "http://127.0.0.1:$RPORT/e/$i" >/dev/null
+  done
   serve "$url" "$PORT" /dev/null "$@"
 
   cat >"$DIR/post.lua" <<LUA

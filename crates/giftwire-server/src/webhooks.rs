@@ -1,15 +1,16 @@
 //! Webhook delivery: posts each due delivery to its endpoint, signed (Standard Webhooks / Svix
 //! headers), and records the outcome (see `giftwire_core::store::WebhookStore`).
 //!
-//! Each endpoint is served by a task of its own, rounds of: claim up to [`BATCH`] due deliveries
-//! (the oldest pending one of each send, so a send's events arrive in order), post them all at
-//! once, record the attempts in one transaction. A slow or dead receiver holds only its own
+//! Each endpoint is served by a task of its own, [`LANES`] lanes of rounds of: claim up to
+//! [`BATCH`] due deliveries (the oldest pending one of each send, so a send's events arrive in
+//! order), post them all at once, record the attempts in one transaction. A slow or dead receiver holds only its own
 //! task; up to [`MAX_ENDPOINTS_AT_ONCE`] endpoints are served at the same time. A claim is a
 //! lease of [`LEASE`]: a worker that dies mid-round leaves its deliveries due again after it
 //! (at least once; the `webhook-id` stays the event's, so receivers can drop a repeat).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,9 @@ use crate::render;
 
 /// Deliveries claimed, and posted at once, per round of one endpoint.
 pub const BATCH: u32 = 32;
+/// Rounds of one endpoint under way at once while it has a backlog (so at most
+/// `LANES * BATCH` posts to it at once).
+pub const LANES: usize = 4;
 /// How long a claim holds its deliveries: longer than a round can take (its posts run at once,
 /// each within the 15 s timeout).
 pub const LEASE: SignedDuration = SignedDuration::from_secs(30);
@@ -108,6 +112,12 @@ impl reqwest::dns::Resolve for PublicOnly {
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// The lanes serving one endpoint, and what each did.
+struct Lanes {
+    running: std::sync::atomic::AtomicUsize,
+    reports: Mutex<Vec<Result<WebhookReport, StoreError>>>,
 }
 
 /// What a pass (or the worker so far) did.
@@ -244,8 +254,44 @@ impl WebhookSender {
         tracing::info!("webhook delivery stopped: the server is shutting down");
     }
 
-    /// Rounds for one endpoint until none of its deliveries is due (or it is disabled).
+    /// Serves one endpoint until none of its deliveries is due (or it is disabled): one lane of
+    /// rounds, and up to [`LANES`] at once while rounds come back full (a backlog), so that
+    /// claiming and recording (writes) overlap with posting.
     async fn drain(&self, endpoint_id: i64) -> Result<WebhookReport, StoreError> {
+        let lanes = Arc::new(Lanes {
+            running: std::sync::atomic::AtomicUsize::new(1),
+            reports: Mutex::new(Vec::new()),
+        });
+        let (done, mut all_done) = tokio::sync::mpsc::channel::<()>(1);
+        self.spawn_lane(endpoint_id, lanes.clone(), done);
+        // Every lane holds a sender: the channel closes when the last one ends.
+        let _ = all_done.recv().await;
+        let mut report = WebhookReport::default();
+        for result in std::mem::take(&mut *lanes.reports.lock().unwrap()) {
+            report.add(result?);
+        }
+        Ok(report)
+    }
+
+    fn spawn_lane(&self, endpoint_id: i64, lanes: Arc<Lanes>, done: tokio::sync::mpsc::Sender<()>) {
+        let sender = self.clone();
+        tokio::spawn(async move {
+            let result = sender.lane(endpoint_id, &lanes, &done).await;
+            lanes.running.fetch_sub(1, Ordering::SeqCst);
+            lanes.reports.lock().unwrap().push(result);
+            drop(done);
+        });
+    }
+
+    /// Rounds for one endpoint until none of its deliveries is due (or it is disabled). Lanes
+    /// never post the same delivery (each claims its own) nor two of one send at once (only
+    /// the oldest pending delivery of a send can be claimed).
+    async fn lane(
+        &self,
+        endpoint_id: i64,
+        lanes: &Arc<Lanes>,
+        done: &tokio::sync::mpsc::Sender<()>,
+    ) -> Result<WebhookReport, StoreError> {
         let mut report = WebhookReport::default();
         loop {
             // Read again each round: a change of URL, events, secret or state applies at once.
@@ -267,6 +313,16 @@ impl WebhookSender {
                 .await?;
             if batch.is_empty() {
                 return Ok(report);
+            }
+            if batch.len() == BATCH as usize
+                && lanes
+                    .running
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        (n < LANES).then_some(n + 1)
+                    })
+                    .is_ok()
+            {
+                self.spawn_lane(endpoint_id, lanes.clone(), done.clone());
             }
             let endpoint = Arc::new(endpoint);
             let secrets = Arc::new(secrets);

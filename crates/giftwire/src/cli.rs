@@ -276,6 +276,15 @@ pub struct ServeArgs {
     pub mail: MailArgs,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    /// Do not deliver webhooks from this process (another `serve`, or `giftwire tick`, does):
+    /// for API processes that should only answer requests.
+    #[arg(
+        long,
+        env = "GIFTWIRE_NO_WEBHOOK_DELIVERY",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_webhook_delivery: bool,
 }
 
 impl ServeArgs {

@@ -102,7 +102,15 @@ async fn serve(
         Duration::from_secs(args.tick_secs.max(1)),
         stopped(worker_stopped.clone()),
     ));
-    let sender = tokio::spawn(sender.run(WEBHOOK_POLL, stopped(worker_stopped)));
+    let sender = tokio::spawn({
+        let stop = stopped(worker_stopped);
+        let deliver = !args.no_webhook_delivery;
+        async move {
+            if deliver {
+                sender.run(WEBHOOK_POLL, stop).await;
+            }
+        }
+    });
     let served = giftwire_server::serve(listener, state, shutdown_signal()).await;
     let _ = stop_worker.send(true);
     let _ = worker.await;

@@ -45,7 +45,6 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, send_id, id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
-CREATE INDEX webhook_deliveries_event ON webhook_deliveries (org_id, event_id);
 
 CREATE FUNCTION send_events_fan_out() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

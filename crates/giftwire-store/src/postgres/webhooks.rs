@@ -53,26 +53,28 @@ async fn load(
     records::endpoint(&row)
 }
 
-async fn record(
+/// Records a failed attempt: retried at its time (the send's later deliveries wait until then)
+/// or given up; its endpoint failing since when, and disabled after `disable_after` of it.
+async fn record_failure(
     conn: &mut PgConnection,
     a: &Attempt,
     disable_after: SignedDuration,
 ) -> Result<(), StoreError> {
     let at = a.at.as_second() as f64;
-    let (state, error, retry_at) = match &a.failure {
-        None => ("delivered", None, None),
-        Some((error, Some(retry))) => (
-            "pending",
-            Some(error.as_str()),
-            Some(retry.as_second() as f64),
-        ),
-        Some((error, None)) => ("failed", Some(error.as_str()), None),
+    let Some((error, retry)) = &a.failure else {
+        return Ok(());
+    };
+    let error = Some(error.as_str());
+    let retry_at = retry.map(|t| t.as_second() as f64);
+    let state = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
     };
     let updated = sqlx::query(
         "UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, status_code = $3, \
              latency_ms = $4, error = $5, leased_until = NULL, \
-             next_attempt_at = COALESCE(to_timestamp($6), next_attempt_at), \
-             delivered_at = CASE WHEN $2 = 'delivered' THEN to_timestamp($7) ELSE NULL END \
+             next_attempt_at = COALESCE(to_timestamp($6), next_attempt_at) \
          WHERE id = $1 AND state = 'pending' RETURNING send_id",
     )
     .bind(a.delivery_id)
@@ -81,7 +83,6 @@ async fn record(
     .bind(a.latency_ms.map(|ms| ms.min(i32::MAX as u32) as i32))
     .bind(error)
     .bind(retry_at)
-    .bind(at)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -104,31 +105,23 @@ async fn record(
         .await
         .map_err(db_err)?;
     }
-    if a.failure.is_none() {
-        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
-            .bind(a.endpoint_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    } else {
-        sqlx::query(
-            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, to_timestamp($2)), \
-                 enabled = enabled AND NOT COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3), \
-                 disabled_reason = CASE WHEN enabled \
-                         AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
-                     THEN 'failing' ELSE disabled_reason END, \
-                 updated_at = CASE WHEN enabled \
-                         AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
-                     THEN to_timestamp($2) ELSE updated_at END \
-             WHERE id = $1",
-        )
-        .bind(a.endpoint_id)
-        .bind(at)
-        .bind(at - disable_after.as_secs() as f64)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    }
+    sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, to_timestamp($2)), \
+             enabled = enabled AND NOT COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3), \
+             disabled_reason = CASE WHEN enabled \
+                     AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
+                 THEN 'failing' ELSE disabled_reason END, \
+             updated_at = CASE WHEN enabled \
+                     AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
+                 THEN to_timestamp($2) ELSE updated_at END \
+         WHERE id = $1",
+    )
+    .bind(a.endpoint_id)
+    .bind(at)
+    .bind(at - disable_after.as_secs() as f64)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -433,8 +426,63 @@ impl WebhookStore for PgStore {
         }
         self.write(move |tx| {
             Box::pin(async move {
-                for attempt in &attempts {
-                    record(tx, attempt, disable_after).await?;
+                // The deliveries that succeeded, in one statement.
+                let delivered: Vec<&Attempt> =
+                    attempts.iter().filter(|a| a.failure.is_none()).collect();
+                if !delivered.is_empty() {
+                    sqlx::query(
+                        "UPDATE webhook_deliveries d SET state = 'delivered', \
+                                 attempts = d.attempts + 1, status_code = u.code, \
+                                 latency_ms = u.ms, error = NULL, leased_until = NULL, \
+                                 delivered_at = to_timestamp(u.at) \
+                             FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::float8[]) \
+                                  AS u(id, code, ms, at) \
+                             WHERE d.id = u.id AND d.state = 'pending'",
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.delivery_id)
+                            .collect::<Vec<i64>>(),
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.status_code.map(i32::from))
+                            .collect::<Vec<Option<i32>>>(),
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.latency_ms.map(|ms| ms.min(i32::MAX as u32) as i32))
+                            .collect::<Vec<Option<i32>>>(),
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.at.as_second() as f64)
+                            .collect::<Vec<f64>>(),
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let mut endpoints: Vec<i64> = delivered.iter().map(|a| a.endpoint_id).collect();
+                    endpoints.sort_unstable();
+                    endpoints.dedup();
+                    for endpoint in endpoints {
+                        // Written only when it was failing: a success costs no endpoint write.
+                        sqlx::query(
+                            "UPDATE webhook_endpoints SET failing_since = NULL \
+                                 WHERE id = $1 AND failing_since IS NOT NULL",
+                        )
+                        .bind(endpoint)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                }
+                for attempt in attempts.iter().filter(|a| a.failure.is_some()) {
+                    record_failure(tx, attempt, disable_after).await?;
                 }
                 Ok(())
             })

@@ -50,22 +50,28 @@ async fn load(
     records::endpoint(&row)
 }
 
-async fn record(
+/// Records a failed attempt: retried at its time (the send's later deliveries wait until then)
+/// or given up; its endpoint failing since when, and disabled after `disable_after` of it.
+async fn record_failure(
     conn: &mut SqliteConnection,
     a: &Attempt,
     disable_after: SignedDuration,
 ) -> Result<(), StoreError> {
     let at = a.at.as_second();
-    let (state, error, retry_at) = match &a.failure {
-        None => ("delivered", None, None),
-        Some((error, Some(retry))) => ("pending", Some(error.as_str()), Some(retry.as_second())),
-        Some((error, None)) => ("failed", Some(error.as_str()), None),
+    let Some((error, retry)) = &a.failure else {
+        return Ok(());
+    };
+    let error = Some(error.as_str());
+    let retry_at = retry.map(|t| t.as_second());
+    let state = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
     };
     let updated = sqlx::query(
         "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, status_code = ?3, \
              latency_ms = ?4, error = ?5, leased_until = NULL, \
-             next_attempt_at = COALESCE(?6, next_attempt_at), \
-             delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 ELSE NULL END \
+             next_attempt_at = COALESCE(?6, next_attempt_at) \
          WHERE id = ?1 AND state = 'pending' RETURNING send_id",
     )
     .bind(a.delivery_id)
@@ -74,7 +80,6 @@ async fn record(
     .bind(a.latency_ms.map(i64::from))
     .bind(error)
     .bind(retry_at)
-    .bind(at)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -97,29 +102,21 @@ async fn record(
         .await
         .map_err(db_err)?;
     }
-    if a.failure.is_none() {
-        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?1")
-            .bind(a.endpoint_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    } else {
-        sqlx::query(
-            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?2), \
-                 enabled = CASE WHEN COALESCE(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END, \
-                 disabled_reason = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
-                                        THEN 'failing' ELSE disabled_reason END, \
-                 updated_at = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
-                                   THEN ?2 ELSE updated_at END \
-             WHERE id = ?1",
-        )
-        .bind(a.endpoint_id)
-        .bind(at)
-        .bind(at - disable_after.as_secs())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    }
+    sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?2), \
+             enabled = CASE WHEN COALESCE(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END, \
+             disabled_reason = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
+                                    THEN 'failing' ELSE disabled_reason END, \
+             updated_at = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
+                               THEN ?2 ELSE updated_at END \
+         WHERE id = ?1",
+    )
+    .bind(a.endpoint_id)
+    .bind(at)
+    .bind(at - disable_after.as_secs())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -430,8 +427,50 @@ impl WebhookStore for SqliteStore {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    for attempt in &attempts {
-                        record(tx, attempt, disable_after).await?;
+                    // The deliveries that succeeded, in one statement.
+                    let delivered: Vec<&Attempt> =
+                        attempts.iter().filter(|a| a.failure.is_none()).collect();
+                    if !delivered.is_empty() {
+                        let rows = serde_json::to_string(
+                            &delivered
+                                .iter()
+                                .map(|a| {
+                                    (a.delivery_id, a.status_code, a.latency_ms, a.at.as_second())
+                                })
+                                .collect::<Vec<_>>(),
+                        )
+                        .expect("attempts serialize");
+                        sqlx::query(
+                            "UPDATE webhook_deliveries SET state = 'delivered', \
+                                 attempts = attempts + 1, status_code = j.value ->> 1, \
+                                 latency_ms = j.value ->> 2, error = NULL, leased_until = NULL, \
+                                 delivered_at = j.value ->> 3 \
+                             FROM json_each(?1) AS j \
+                             WHERE webhook_deliveries.id = j.value ->> 0 \
+                               AND webhook_deliveries.state = 'pending'",
+                        )
+                        .bind(rows)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                        let mut endpoints: Vec<i64> =
+                            delivered.iter().map(|a| a.endpoint_id).collect();
+                        endpoints.sort_unstable();
+                        endpoints.dedup();
+                        for endpoint in endpoints {
+                            // Written only when it was failing: a success costs no endpoint write.
+                            sqlx::query(
+                                "UPDATE webhook_endpoints SET failing_since = NULL \
+                                 WHERE id = ?1 AND failing_since IS NOT NULL",
+                            )
+                            .bind(endpoint)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        }
+                    }
+                    for attempt in attempts.iter().filter(|a| a.failure.is_some()) {
+                        record_failure(tx, attempt, disable_after).await?;
                     }
                     Ok(())
                 })

@@ -12,7 +12,9 @@ use giftwire_server::webhooks::{WebhookConfig, WebhookSender};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestConfig, TestOrg, backend_tests, spawn, spawn_with};
+use crate::helpers::{
+    Backend, TestApp, TestConfig, TestOrg, assert_schema, backend_tests, spawn, spawn_with,
+};
 use crate::receiver::{Received, Receiver, verifies};
 
 async fn update_token(app: &TestApp, org: &TestOrg) -> String {
@@ -52,6 +54,7 @@ async fn create_endpoint(app: &TestApp, token: &str, body: Value) -> (i64, Strin
     )
     .await;
     assert_eq!(status, 201, "{created}");
+    assert_schema("webhook-endpoint-created", &created);
     (
         created["id"].as_i64().unwrap(),
         created["secret"].as_str().unwrap().to_owned(),
@@ -99,6 +102,7 @@ async fn deliveries(app: &TestApp, token: &str, endpoint: i64) -> Vec<Value> {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    assert_schema("webhook-delivery-list", &body);
     body["deliveries"].as_array().unwrap().clone()
 }
 
@@ -144,6 +148,7 @@ async fn every_change_reaches_a_verifying_receiver_signed_and_in_order(backend: 
     );
     let events = app.store.send_events(org.org.id, send).await.unwrap();
     for (r, event) in got.iter().zip(&events) {
+        assert_schema("webhook-body", &r.json());
         assert!(
             verifies(&secret, r),
             "the Standard Webhooks library rejects it"
@@ -417,6 +422,7 @@ async fn a_rotated_secret_signs_beside_the_previous_one_for_24_hours(backend: Ba
     )
     .await;
     assert_eq!(status, 200, "{rotated}");
+    assert_schema("webhook-secret", &rotated);
     assert_eq!(rotated["id"], id);
     let new = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
@@ -648,6 +654,7 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     )
     .await;
     assert_eq!(status, 200);
+    assert_schema("webhook-endpoint", &shown);
     assert_eq!(shown.get("secret"), None);
     assert!(
         shown["created_at"].as_str().unwrap().ends_with("-07:00")
@@ -663,6 +670,7 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     )
     .await;
     assert_eq!(status, 200);
+    assert_schema("webhook-endpoint-list", &listed);
     assert_eq!(listed["current_page"], 1);
     assert_eq!(listed["per_page"], 1);
     assert_eq!(listed["total_endpoints"], 1);
@@ -677,6 +685,7 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     )
     .await;
     assert_eq!(status, 200, "{changed}");
+    assert_schema("webhook-endpoint", &changed);
     assert_eq!(changed["description"], "Finance");
     assert_eq!(changed["url"], "http://127.0.0.1:10/other");
     assert_eq!(
@@ -726,6 +735,7 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
         )
         .await;
         assert_eq!(status, 400, "{body}");
+        assert_schema("error", &answer);
         assert_eq!(
             answer,
             json!({"success": false, "message": message}),
