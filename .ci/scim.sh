@@ -28,7 +28,7 @@ check() { # URL PORT
   local owner
   owner=$("$BIN" --database "$url" user create --org "$org" --name "IT Admin" --email "it@scim$port.example" | json id)
   token=$("$BIN" --database "$url" token create --user "$owner" --scopes scim | json access_token)
-  RUST_LOG=warn "$BIN" --database "$url" serve --listen "127.0.0.1:$port" --rate-limit 0 2>"$WORK/serve-$port.log" &
+  RUST_LOG=warn GIFTWIRE_SEALING_KEY_FILE="$WORK/sealing-key" "$BIN" --database "$url" serve --listen "127.0.0.1:$port" --rate-limit 0 2>"$WORK/serve-$port.log" &
   PID=$!
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   "$VENV/bin/python" .ci/scim/check.py "http://127.0.0.1:$port/api/scim/v2" "$token"

@@ -103,6 +103,9 @@ pub fn retry_delay(attempts: u32) -> Option<SignedDuration> {
 
 /// An endpoint whose deliveries have failed, without one success, for this long is disabled.
 pub const DISABLE_AFTER: SignedDuration = SignedDuration::from_hours(5 * 24);
+/// Failures further apart than this are not one run of failures: the later one starts a new run
+/// (an endpoint idle for days, then failing once, has not been failing for those days).
+pub const FAILURE_GAP: SignedDuration = SignedDuration::from_hours(24);
 /// How long an attempt may take, connecting and reading the response included.
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// How much of a response is read (the rest is dropped).
@@ -113,6 +116,22 @@ pub const ROTATION_OVERLAP: SignedDuration = SignedDuration::from_hours(24);
 pub const MAX_URL_LEN: usize = 2048;
 /// The longest description.
 pub const MAX_DESCRIPTION_LEN: usize = 500;
+
+/// The most endpoints an organization may have (each event is fanned out to every one of them
+/// in the transaction of its change).
+pub const MAX_ENDPOINTS_PER_ORG: u64 = 50;
+
+/// A description as given, trimmed: at most [`MAX_DESCRIPTION_LEN`] characters, none of them a
+/// control character.
+pub fn check_description(raw: &str) -> Result<String, EndpointError> {
+    if raw.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(EndpointError::Description);
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(EndpointError::DescriptionControl);
+    }
+    Ok(raw.trim().to_owned())
+}
 
 /// The event types an endpoint wants: all of them, or some of the documented ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +148,10 @@ pub enum EndpointError {
     Url(String),
     #[error("description is longer than {MAX_DESCRIPTION_LEN} characters")]
     Description,
+    #[error("description must not contain control characters")]
+    DescriptionControl,
+    #[error("an organization has at most {MAX_ENDPOINTS_PER_ORG} webhook endpoints")]
+    TooMany,
 }
 
 impl EventFilter {
@@ -219,8 +242,18 @@ pub fn is_public(ip: IpAddr) -> bool {
             let segments = v6.segments();
             // ::a.b.c.d (IPv4-compatible, deprecated) and 64:ff9b::a.b.c.d (NAT64).
             let embedded = Ipv4Addr::from_bits(v6.to_bits() as u32);
-            if segments[..6] == [0, 0, 0, 0, 0, 0] || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+            // … and 64:ff9b:1::/48 (local-use NAT64), whose last 32 bits are an IPv4 address.
+            if segments[..6] == [0, 0, 0, 0, 0, 0]
+                || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || segments[..3] == [0x64, 0xff9b, 1]
+            {
                 return !v6.is_unspecified() && !v6.is_loopback() && is_public_v4(embedded);
+            }
+            // 6to4 (2002::/16) carries an IPv4 address in its bits 16 to 48.
+            if segments[0] == 0x2002 {
+                let v4 =
+                    Ipv4Addr::from_bits((u32::from(segments[1]) << 16) | u32::from(segments[2]));
+                return is_public_v4(v4);
             }
             !(v6.is_unspecified()
                 || v6.is_loopback()
@@ -229,8 +262,12 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_unicast_link_local()
                 // Site-local (fec0::/10, deprecated but still routed inside some networks).
                 || segments[0] & 0xffc0 == 0xfec0
-                // Documentation (2001:db8::/32).
-                || (segments[0] == 0x2001 && segments[1] == 0x0db8))
+                // Documentation (2001:db8::/32), Teredo (2001::/32, which tunnels to any IPv4
+                // address), benchmarking (2001:2::/48), discard-only (100::/64).
+                || (segments[0] == 0x2001 && segments[1] == 0x0db8)
+                || (segments[0] == 0x2001 && segments[1] == 0)
+                || (segments[0] == 0x2001 && segments[1] == 2 && segments[2] == 0)
+                || segments[..4] == [0x100, 0, 0, 0])
         }
     }
 }
@@ -245,8 +282,11 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_documentation()
         || a == 0
-        // Shared address space (100.64.0.0/10), benchmarking (198.18.0.0/15), reserved (240/4).
+        // Shared address space (100.64.0.0/10), IETF protocol assignments (192.0.0.0/24),
+        // 6to4 relays (192.88.99.0/24), benchmarking (198.18.0.0/15), reserved (240/4).
         || (a == 100 && (64..128).contains(&b))
+        || ip.octets()[..3] == [192, 0, 0]
+        || ip.octets()[..3] == [192, 88, 99]
         || (a == 198 && (b == 18 || b == 19))
         || a >= 240)
 }

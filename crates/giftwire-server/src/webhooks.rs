@@ -8,7 +8,7 @@
 //! lease of [`LEASE`]: a worker that dies mid-round leaves its deliveries due again after it
 //! (at least once; the `webhook-id` stays the event's, so receivers can drop a repeat).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -19,6 +19,7 @@ use giftwire_core::store::{Attempt, DueDelivery, Endpoint, SECRET_PURPOSE};
 use giftwire_core::webhooks::{self, EndpointError, SigningSecret};
 use giftwire_core::{Clock, Store, StoreError};
 use jiff::SignedDuration;
+use rand::seq::SliceRandom as _;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -34,6 +35,10 @@ pub const LANES: usize = 4;
 pub const LEASE: SignedDuration = SignedDuration::from_secs(30);
 /// Endpoints served at the same time by one worker.
 pub const MAX_ENDPOINTS_AT_ONCE: usize = 256;
+/// Due endpoints looked at per poll.
+const DUE_LIMIT: u32 = 4096;
+/// Rounds of one lane per turn: an endpoint with a long backlog then makes way for others.
+const ROUNDS_PER_TURN: usize = 64;
 
 /// What delivering needs besides the store: the key that opens the endpoints' secrets, and
 /// whether private addresses (and plain http) are allowed, for local development.
@@ -178,12 +183,24 @@ impl WebhookSender {
 
     /// Delivers everything due now, every endpoint at once, each until nothing of it is due.
     pub async fn deliver_due(&self) -> Result<WebhookReport, StoreError> {
+        let mut report = WebhookReport::default();
+        loop {
+            let pass = self.deliver_pass().await?;
+            report.add(pass);
+            // A turn of an endpoint ends after ROUNDS_PER_TURN rounds: what it left is due still.
+            if pass == WebhookReport::default() {
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn deliver_pass(&self) -> Result<WebhookReport, StoreError> {
         let mut tasks = JoinSet::new();
         let mut report = WebhookReport::default();
         let mut first_error = None;
         for endpoint in self
             .store
-            .due_endpoints(self.clock.now(), MAX_ENDPOINTS_AT_ONCE as u32)
+            .due_endpoints(self.clock.now(), DUE_LIMIT)
             .await?
         {
             let sender = self.clone();
@@ -207,39 +224,47 @@ impl WebhookSender {
     /// short (their deliveries are due again when their lease ends).
     pub async fn run(self, poll: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut ticks = tokio::time::interval(poll);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut tasks: JoinSet<(i64, Result<WebhookReport, StoreError>)> = JoinSet::new();
+        let mut owners: HashMap<tokio::task::Id, i64> = HashMap::new();
         let mut active: HashSet<i64> = HashSet::new();
         let mut failing_store = false;
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                Some(done) = tasks.join_next() => {
-                    if let Ok((id, result)) = done {
-                        active.remove(&id);
-                        if let Err(e) = result {
-                            tracing::warn!(error = %e, endpoint = id, "webhook round failed");
-                        }
+                Some(done) = tasks.join_next_with_id() => {
+                    let (task, id, result) = match done {
+                        Ok((task, (id, result))) => (task, id, Some(result)),
+                        Err(e) => (e.id(), owners.get(&e.id()).copied().unwrap_or_default(), None),
+                    };
+                    owners.remove(&task);
+                    active.remove(&id);
+                    match result {
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => tracing::warn!(error = %e, endpoint = id, "webhook round failed"),
+                        None => tracing::error!(endpoint = id, "webhook delivery task panicked"),
                     }
                     continue;
                 }
-                () = tokio::time::sleep(poll) => {}
+                _ = ticks.tick() => {}
             }
-            match self
-                .store
-                .due_endpoints(self.clock.now(), MAX_ENDPOINTS_AT_ONCE as u32)
-                .await
-            {
-                Ok(due) => {
+            match self.store.due_endpoints(self.clock.now(), DUE_LIMIT).await {
+                Ok(mut due) => {
                     if failing_store {
                         tracing::info!("webhook delivery resumed: the database answers again");
                         failing_store = false;
                     }
+                    // In no fixed order, so that no endpoint waits behind the same others.
+                    due.shuffle(&mut rand::rng());
                     for endpoint in due {
                         if active.len() >= MAX_ENDPOINTS_AT_ONCE || !active.insert(endpoint.id) {
                             continue;
                         }
                         let sender = self.clone();
-                        tasks.spawn(async move { (endpoint.id, sender.drain(endpoint.id).await) });
+                        let task = tasks
+                            .spawn(async move { (endpoint.id, sender.drain(endpoint.id).await) });
+                        owners.insert(task.id(), endpoint.id);
                     }
                 }
                 Err(e) => {
@@ -293,7 +318,7 @@ impl WebhookSender {
         done: &tokio::sync::mpsc::Sender<()>,
     ) -> Result<WebhookReport, StoreError> {
         let mut report = WebhookReport::default();
-        loop {
+        for _ in 0..ROUNDS_PER_TURN {
             // Read again each round: a change of URL, events, secret or state applies at once.
             let endpoint = match self.store.endpoint(None, endpoint_id).await {
                 Ok(e) => e,
@@ -345,6 +370,7 @@ impl WebhookSender {
                 .record_attempts(attempts, webhooks::DISABLE_AFTER)
                 .await?;
         }
+        Ok(report)
     }
 
     /// The secrets that sign now: the current one, and the previous one during a rotation.
@@ -387,6 +413,7 @@ impl WebhookSender {
         Attempt {
             delivery_id: delivery.id,
             endpoint_id: endpoint.id,
+            lease: delivery.lease,
             at,
             status_code,
             latency_ms,

@@ -454,11 +454,12 @@ pub(crate) fn webhook_delivery(row: &impl RowExt) -> Result<WebhookDelivery, Sto
 
 /// Columns: the delivery's id, endpoint_id and attempts, then [`send_event`]'s seven, then the
 /// organization's time zone.
-pub(crate) fn due_delivery(row: &impl RowExt) -> Result<DueDelivery, StoreError> {
+pub(crate) fn due_delivery(row: &impl RowExt, lease: Timestamp) -> Result<DueDelivery, StoreError> {
     Ok(DueDelivery {
         id: row.int(0)?,
         endpoint_id: row.int(1)?,
         attempts: row.int(2)? as u32,
+        lease,
         event: SendEvent {
             id: row.int(3)?,
             org_id: OrgId::new(row.int(4)?),

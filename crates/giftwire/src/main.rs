@@ -133,11 +133,18 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let store = giftwire_store::open(&database, &options).await?;
     let clock = Clock::system();
-    let key_path = cli
-        .sealing_key_file
-        .clone()
-        .unwrap_or_else(|| webhooks::default_key_path(&database));
-    let key = || webhooks::load_or_create_key(&key_path);
+    // A key given, or beside a SQLite file, is the database's: any command may create it. The
+    // working directory's (PostgreSQL without --sealing-key-file) only `serve` and `demo` may,
+    // so that a command run elsewhere cannot seal a secret with a key `serve` does not have.
+    let (key_path, may_create) = match &cli.sealing_key_file {
+        Some(path) => (path.clone(), true),
+        None => {
+            let (path, beside_database) = webhooks::default_key_path(&database);
+            let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+            (path, beside_database || serving)
+        }
+    };
+    let key = || webhooks::load_or_create_key(&key_path, may_create);
     let output = match cli.command {
         Command::Serve(args) => return serve(store, &args, key, None).await,
         Command::Demo(args) => {

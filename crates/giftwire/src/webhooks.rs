@@ -17,46 +17,63 @@ use serde_json::{Value, json};
 use crate::cli::WebhookCommand;
 
 /// Where the sealing key is when `--sealing-key-file` is not given: beside a SQLite database
-/// file, else in the working directory.
-pub fn default_key_path(database: &str) -> PathBuf {
+/// file (`true`: unambiguous for every process of that database), else in the working
+/// directory (`false`).
+pub fn default_key_path(database: &str) -> (PathBuf, bool) {
     let file = database
         .strip_prefix("sqlite://")
         .or_else(|| database.strip_prefix("sqlite:"))
         .map(|rest| rest.split('?').next().unwrap_or(rest))
         .filter(|path| !path.is_empty() && !path.contains(":memory:"));
     match file {
-        Some(path) => PathBuf::from(format!("{path}.sealing-key")),
-        None => PathBuf::from("giftwire.sealing-key"),
+        Some(path) => (PathBuf::from(format!("{path}.sealing-key")), true),
+        None => (PathBuf::from("giftwire.sealing-key"), false),
     }
 }
 
-/// Reads the key at `path`, or creates one there (mode 0600) if there is none.
-pub fn load_or_create_key(path: &Path) -> Result<Arc<SealingKey>> {
+/// Reads the key at `path`, or creates one there (mode 0600) if there is none and `may_create`.
+pub fn load_or_create_key(path: &Path, may_create: bool) -> Result<Arc<SealingKey>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let key = SealingKey::parse(&text)
                 .with_context(|| format!("{} is not a sealing key", path.display()))?;
             return Ok(Arc::new(key));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "no sealing key at {} (webhook secrets are sealed with the key `serve` uses): run \
+             this where `serve` runs, or give --sealing-key-file (env GIFTWIRE_SEALING_KEY_FILE)",
+            path.display()
+        ),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
+    // Written whole under another name, then linked into place (which fails if another process
+    // linked its key first): no process ever reads a half-written key.
     let key = SealingKey::generate();
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            writeln!(file, "{}", key.encode())
-                .and_then(|()| file.sync_all())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            tracing::info!(path = %path.display(), "created the sealing key of webhook secrets");
-            Ok(Arc::new(key))
-        }
-        // Another process created it first: use that one.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_key(path),
+    let written = options
+        .open(&partial)
+        .and_then(|mut file| {
+            writeln!(file, "{}", key.encode())?;
+            file.sync_all()
+        })
+        .with_context(|| format!("cannot write {}", partial.display()));
+    let linked = written.and_then(|()| match std::fs::hard_link(&partial, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    });
+    let _ = std::fs::remove_file(&partial);
+    if linked? {
+        tracing::info!(path = %path.display(), "created the sealing key of webhook secrets");
+        Ok(Arc::new(key))
+    } else {
+        // Another process created it first: use that one.
+        load_or_create_key(path, false)
     }
 }
 
@@ -83,9 +100,7 @@ pub async fn webhook(
                 Some(list) => EventFilter::parse_list(&list)?,
                 None => EventFilter::all(),
             };
-            if description.chars().count() > giftwire_core::webhooks::MAX_DESCRIPTION_LEN {
-                anyhow::bail!(giftwire_core::webhooks::EndpointError::Description);
-            }
+            let description = giftwire_core::webhooks::check_description(&description)?;
             let config = WebhookConfig {
                 key: key()?,
                 allow_private: rules.allow_private,
@@ -97,7 +112,7 @@ pub async fn webhook(
                     org_id: org.id,
                     url: url.to_string(),
                     events,
-                    description: description.trim().to_owned(),
+                    description,
                     secret: sealed,
                     at: clock.now(),
                 })

@@ -115,6 +115,8 @@ pub struct DueDelivery {
     pub id: i64,
     pub endpoint_id: i64,
     pub attempts: u32,
+    /// Until when this claim holds it: an attempt is recorded only while it still does.
+    pub lease: Timestamp,
     pub event: SendEvent,
     /// The organization's time zone (the body's `status_changed_at` is written in it).
     pub time_zone: OrgTimeZone,
@@ -125,6 +127,8 @@ pub struct DueDelivery {
 pub struct Attempt {
     pub delivery_id: i64,
     pub endpoint_id: i64,
+    /// The claim's lease ([`DueDelivery::lease`]): a claim that lost it records nothing.
+    pub lease: Timestamp,
     pub at: Timestamp,
     pub status_code: Option<u16>,
     pub latency_ms: Option<u32>,
@@ -191,7 +195,8 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<Vec<DueDelivery>, StoreError>;
     /// Records attempts in one transaction: a delivered one is done and its endpoint no longer
     /// failing; a failed one is retried at its time (the later deliveries of its send wait
-    /// until then) or given up; an endpoint failing for `disable_after` without a success is
+    /// until then) or given up; an endpoint failing for `disable_after` without a success (and
+    /// without a day between two failures, see [`crate::webhooks::FAILURE_GAP`]) is
     /// disabled ([`DisabledReason::Failing`]).
     async fn record_attempts(
         &self,

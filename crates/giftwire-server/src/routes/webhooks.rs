@@ -84,15 +84,13 @@ fn events(fields: &Fields<'_>) -> Result<Option<EventFilter>, ApiError> {
     }
 }
 
-/// `description`: absent (`None`), `null` (none) or a string of at most 500 characters.
+/// `description`: absent (`None`), `null` (none) or a string of at most 500 characters, none
+/// of them a control character.
 fn description(fields: &Fields<'_>) -> Result<Option<String>, ApiError> {
     match fields.0.get("description") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(String::new())),
-        Some(Value::String(s)) if s.chars().count() <= webhooks::MAX_DESCRIPTION_LEN => {
-            Ok(Some(s.trim().to_owned()))
-        }
-        Some(Value::String(_)) => Err(bad(EndpointError::Description)),
+        Some(Value::String(s)) => webhooks::check_description(s).map(Some).map_err(bad),
         Some(_) => Err(ApiError::invalid("description")),
     }
 }

@@ -15,7 +15,10 @@ CREATE TABLE webhook_endpoints (
     secret                 text        NOT NULL,
     previous_secret        text,
     previous_secret_until  timestamptz,
+    -- When the failures since the last success began, and the last one: a failure more than a
+    -- day after the one before starts a new run of failures.
     failing_since          timestamptz,
+    last_failure_at        timestamptz,
     created_at             timestamptz NOT NULL,
     updated_at             timestamptz NOT NULL
 );

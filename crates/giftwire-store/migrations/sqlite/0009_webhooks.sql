@@ -2,8 +2,10 @@
 -- trigger below and so in the transaction that writes the event, to one delivery per enabled
 -- endpoint of its organization that wants its type: a change that commits has its deliveries,
 -- one that rolls back has none, and an endpoint created later gets only later events.
+-- AUTOINCREMENT: ids are never reused, so that nothing (a round under way, an operator's
+-- command) meant for a deleted endpoint or delivery can reach a later one.
 CREATE TABLE webhook_endpoints (
-    id                     INTEGER PRIMARY KEY,
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id                 INTEGER NOT NULL REFERENCES organizations (id),
     url                    TEXT    NOT NULL,
     -- NULL: every type; else ' send.a send.b ' (so that a type is found with instr()).
@@ -15,14 +17,17 @@ CREATE TABLE webhook_endpoints (
     secret                 TEXT    NOT NULL,
     previous_secret        TEXT,
     previous_secret_until  INTEGER,
+    -- When the failures since the last success began, and the last one: a failure more than a
+    -- day after the one before starts a new run of failures.
     failing_since          INTEGER,
+    last_failure_at        INTEGER,
     created_at             INTEGER NOT NULL,
     updated_at             INTEGER NOT NULL
 );
 CREATE INDEX webhook_endpoints_org ON webhook_endpoints (org_id, id);
 
 CREATE TABLE webhook_deliveries (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id           INTEGER NOT NULL,
     endpoint_id      INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
     event_id         INTEGER NOT NULL REFERENCES send_events (id),

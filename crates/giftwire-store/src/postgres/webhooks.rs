@@ -6,6 +6,7 @@ use giftwire_core::store::{
     Attempt, DueDelivery, Endpoint, EndpointChanges, Listed, NewEndpoint, WebhookDelivery,
     WebhookStore,
 };
+use giftwire_core::webhooks::{self, EndpointError};
 use giftwire_core::{OrgId, PageRequest, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::AssertSqlSafe;
@@ -75,7 +76,8 @@ async fn record_failure(
         "UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, status_code = $3, \
              latency_ms = $4, error = $5, leased_until = NULL, \
              next_attempt_at = COALESCE(to_timestamp($6), next_attempt_at) \
-         WHERE id = $1 AND state = 'pending' RETURNING send_id",
+         WHERE id = $1 AND endpoint_id = $7 AND leased_until = to_timestamp($8) \
+           AND state = 'pending' RETURNING send_id",
     )
     .bind(a.delivery_id)
     .bind(state)
@@ -83,6 +85,8 @@ async fn record_failure(
     .bind(a.latency_ms.map(|ms| ms.min(i32::MAX as u32) as i32))
     .bind(error)
     .bind(retry_at)
+    .bind(a.endpoint_id)
+    .bind(a.lease.as_second() as f64)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -106,19 +110,24 @@ async fn record_failure(
         .map_err(db_err)?;
     }
     sqlx::query(
-        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, to_timestamp($2)), \
-             enabled = enabled AND NOT COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3), \
-             disabled_reason = CASE WHEN enabled \
-                     AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
-                 THEN 'failing' ELSE disabled_reason END, \
-             updated_at = CASE WHEN enabled \
-                     AND COALESCE(failing_since, to_timestamp($2)) <= to_timestamp($3) \
-                 THEN to_timestamp($2) ELSE updated_at END \
-         WHERE id = $1",
+        // $4: when the run of failures this one belongs to began (a new run after a quiet day).
+        "WITH run AS (SELECT CASE WHEN failing_since IS NULL OR last_failure_at IS NULL \
+                                       OR last_failure_at < to_timestamp($2 - $4) \
+                                  THEN to_timestamp($2) ELSE failing_since END AS began \
+                      FROM webhook_endpoints WHERE id = $1) \
+         UPDATE webhook_endpoints e SET failing_since = run.began, \
+             last_failure_at = to_timestamp($2), \
+             enabled = e.enabled AND NOT run.began <= to_timestamp($3), \
+             disabled_reason = CASE WHEN e.enabled AND run.began <= to_timestamp($3) \
+                                    THEN 'failing' ELSE e.disabled_reason END, \
+             updated_at = CASE WHEN e.enabled AND run.began <= to_timestamp($3) \
+                               THEN to_timestamp($2) ELSE e.updated_at END \
+         FROM run WHERE e.id = $1",
     )
     .bind(a.endpoint_id)
     .bind(at)
     .bind(at - disable_after.as_secs() as f64)
+    .bind(giftwire_core::webhooks::FAILURE_GAP.as_secs() as f64)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -131,6 +140,23 @@ impl WebhookStore for PgStore {
         self.write(move |tx| {
                 Box::pin(async move {
                     org_exists(tx, new.org_id).await?;
+                    // Creations of one organization take turns, so the cap holds.
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7347))")
+                        .bind(format!("webhook_endpoints:{}", new.org_id))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    let count = sqlx::query(
+                        "SELECT count(*) FROM webhook_endpoints WHERE org_id = $1",
+                    )
+                    .bind(new.org_id.get())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .int(0)?;
+                    if count as u64 >= webhooks::MAX_ENDPOINTS_PER_ORG {
+                        return Err(StoreError::Refused(EndpointError::TooMany.to_string()));
+                    }
                     let row = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO webhook_endpoints (org_id, url, events, description, enabled, \
                              secret, created_at, updated_at) \
@@ -260,20 +286,34 @@ impl WebhookStore for PgStore {
     }
 
     async fn delete_endpoint(&self, org: OrgId, id: i64) -> Result<(), StoreError> {
+        // Disabled first, in a transaction of its own: from its commit on, no event fans out
+        // to it, so no send's transaction is left waiting on (and then failing the foreign key
+        // of) a delivery to the row being deleted.
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET enabled = false WHERE org_id = $1 AND id = $2 \
+                     RETURNING id",
+                )
+                .bind(org.get())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .ok_or(StoreError::NotFound("Webhook endpoint"))?;
+                Ok(())
+            })
+        })
+        .await?;
         self.write(move |tx| {
             Box::pin(async move {
                 // Its deliveries go with it (ON DELETE CASCADE).
-                let deleted =
-                    sqlx::query("DELETE FROM webhook_endpoints WHERE org_id = $1 AND id = $2")
-                        .bind(org.get())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                        .rows_affected();
-                if deleted == 0 {
-                    return Err(StoreError::NotFound("Webhook endpoint"));
-                }
+                sqlx::query("DELETE FROM webhook_endpoints WHERE org_id = $1 AND id = $2")
+                    .bind(org.get())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
                 Ok(())
             })
         })
@@ -396,7 +436,7 @@ impl WebhookStore for PgStore {
                 .map_err(db_err)?;
                 let due = rows
                     .iter()
-                    .map(records::due_delivery)
+                    .map(|row| records::due_delivery(row, lease_until))
                     .collect::<Result<Vec<_>, _>>()?;
                 if !due.is_empty() {
                     let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
@@ -435,9 +475,12 @@ impl WebhookStore for PgStore {
                                  attempts = d.attempts + 1, status_code = u.code, \
                                  latency_ms = u.ms, error = NULL, leased_until = NULL, \
                                  delivered_at = to_timestamp(u.at) \
-                             FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::float8[]) \
-                                  AS u(id, code, ms, at) \
-                             WHERE d.id = u.id AND d.state = 'pending'",
+                             FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::float8[], \
+                                         $5::int8[], $6::float8[]) \
+                                  AS u(id, code, ms, at, endpoint, lease) \
+                             WHERE d.id = u.id AND d.endpoint_id = u.endpoint \
+                               AND d.leased_until = to_timestamp(u.lease) \
+                               AND d.state = 'pending'",
                     )
                     .bind(
                         delivered
@@ -461,6 +504,18 @@ impl WebhookStore for PgStore {
                         delivered
                             .iter()
                             .map(|a| a.at.as_second() as f64)
+                            .collect::<Vec<f64>>(),
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.endpoint_id)
+                            .collect::<Vec<i64>>(),
+                    )
+                    .bind(
+                        delivered
+                            .iter()
+                            .map(|a| a.lease.as_second() as f64)
                             .collect::<Vec<f64>>(),
                     )
                     .execute(&mut *tx)

@@ -6,6 +6,7 @@ use giftwire_core::store::{
     Attempt, DueDelivery, Endpoint, EndpointChanges, Listed, NewEndpoint, WebhookDelivery,
     WebhookStore,
 };
+use giftwire_core::webhooks::{self, EndpointError};
 use giftwire_core::{OrgId, PageRequest, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::AssertSqlSafe;
@@ -72,7 +73,8 @@ async fn record_failure(
         "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, status_code = ?3, \
              latency_ms = ?4, error = ?5, leased_until = NULL, \
              next_attempt_at = COALESCE(?6, next_attempt_at) \
-         WHERE id = ?1 AND state = 'pending' RETURNING send_id",
+         WHERE id = ?1 AND endpoint_id = ?7 AND leased_until = ?8 AND state = 'pending' \
+         RETURNING send_id",
     )
     .bind(a.delivery_id)
     .bind(state)
@@ -80,6 +82,8 @@ async fn record_failure(
     .bind(a.latency_ms.map(i64::from))
     .bind(error)
     .bind(retry_at)
+    .bind(a.endpoint_id)
+    .bind(a.lease.as_second())
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -88,6 +92,18 @@ async fn record_failure(
         return Ok(());
     };
     let send_id = row.int(0)?;
+    let run_began = sqlx::query(
+        "SELECT CASE WHEN failing_since IS NULL OR last_failure_at IS NULL \
+                          OR last_failure_at < ?2 THEN ?3 ELSE failing_since END \
+         FROM webhook_endpoints WHERE id = ?1",
+    )
+    .bind(a.endpoint_id)
+    .bind(at - giftwire_core::webhooks::FAILURE_GAP.as_secs())
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .int(0)?;
     if let Some(retry_at) = retry_at {
         // The send's later deliveries wait for this one: none is due before it.
         sqlx::query(
@@ -103,17 +119,18 @@ async fn record_failure(
         .map_err(db_err)?;
     }
     sqlx::query(
-        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?2), \
-             enabled = CASE WHEN COALESCE(failing_since, ?2) <= ?3 THEN 0 ELSE enabled END, \
-             disabled_reason = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
-                                    THEN 'failing' ELSE disabled_reason END, \
-             updated_at = CASE WHEN enabled = 1 AND COALESCE(failing_since, ?2) <= ?3 \
-                               THEN ?2 ELSE updated_at END \
+        // ?4: when the run of failures this one belongs to began (a new run after a quiet day).
+        "UPDATE webhook_endpoints SET failing_since = ?4, last_failure_at = ?2, \
+             enabled = CASE WHEN ?4 <= ?3 THEN 0 ELSE enabled END, \
+             disabled_reason = CASE WHEN enabled = 1 AND ?4 <= ?3 THEN 'failing' \
+                                    ELSE disabled_reason END, \
+             updated_at = CASE WHEN enabled = 1 AND ?4 <= ?3 THEN ?2 ELSE updated_at END \
          WHERE id = ?1",
     )
     .bind(a.endpoint_id)
     .bind(at)
     .bind(at - disable_after.as_secs())
+    .bind(run_began)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -127,6 +144,16 @@ impl WebhookStore for SqliteStore {
             .write(move |tx| {
                 Box::pin(async move {
                     org_exists(tx, new.org_id).await?;
+                    let count =
+                        sqlx::query("SELECT count(*) FROM webhook_endpoints WHERE org_id = ?1")
+                            .bind(new.org_id.get())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                            .int(0)?;
+                    if count as u64 >= webhooks::MAX_ENDPOINTS_PER_ORG {
+                        return Err(StoreError::Refused(EndpointError::TooMany.to_string()));
+                    }
                     let row = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO webhook_endpoints (org_id, url, events, description, enabled, \
                              secret, created_at, updated_at) \
@@ -394,7 +421,7 @@ impl WebhookStore for SqliteStore {
                     .map_err(db_err)?;
                     let due = rows
                         .iter()
-                        .map(records::due_delivery)
+                        .map(|row| records::due_delivery(row, lease_until))
                         .collect::<Result<Vec<_>, _>>()?;
                     if !due.is_empty() {
                         let ids =
@@ -435,7 +462,14 @@ impl WebhookStore for SqliteStore {
                             &delivered
                                 .iter()
                                 .map(|a| {
-                                    (a.delivery_id, a.status_code, a.latency_ms, a.at.as_second())
+                                    (
+                                        a.delivery_id,
+                                        a.status_code,
+                                        a.latency_ms,
+                                        a.at.as_second(),
+                                        a.endpoint_id,
+                                        a.lease.as_second(),
+                                    )
                                 })
                                 .collect::<Vec<_>>(),
                         )
@@ -447,6 +481,8 @@ impl WebhookStore for SqliteStore {
                                  delivered_at = j.value ->> 3 \
                              FROM json_each(?1) AS j \
                              WHERE webhook_deliveries.id = j.value ->> 0 \
+                               AND webhook_deliveries.endpoint_id = j.value ->> 4 \
+                               AND webhook_deliveries.leased_until = j.value ->> 5 \
                                AND webhook_deliveries.state = 'pending'",
                         )
                         .bind(rows)

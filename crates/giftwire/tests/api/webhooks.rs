@@ -901,12 +901,15 @@ async fn an_endpoint_failing_for_five_days_is_disabled(backend: Backend) {
     let receiver = Receiver::start().await;
     receiver.answer(500);
     let (id, _) = create_endpoint(&app, &token, json!({"url": receiver.url})).await;
+    // A send a day, failing; the worker ticks twice a day.
     for day in 0..=5 {
         a_send(&app, &org, &format!("2030-01-0{}T00:00:00Z", day + 1)).await;
         app.worker.tick().await.unwrap();
         let endpoint = app.store.endpoint(None, id).await.unwrap();
         assert_eq!(endpoint.enabled, day < 5, "day {day}");
-        app.clock.advance(24 * 3600);
+        app.clock.advance(12 * 3600);
+        app.worker.tick().await.unwrap();
+        app.clock.advance(12 * 3600);
     }
     let (_, shown) = request(
         &app,
@@ -950,7 +953,159 @@ async fn an_endpoint_failing_for_five_days_is_disabled(backend: Backend) {
     );
 }
 
+async fn a_failure_after_a_quiet_day_starts_a_new_run_of_failures(backend: Backend) {
+    let app = manual_app(backend, "2030-01-01T00:00:00Z").await;
+    let org = app.create_org("Acme", "UTC").await;
+    let token = update_token(&app, &org).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(500);
+    let (id, _) = create_endpoint(&app, &token, json!({"url": receiver.url})).await;
+    a_send(&app, &org, "2030-01-01T00:00:00Z").await;
+    // Its eight attempts fail, over 27 h 35 min 5 s; then nothing happens for days.
+    app.worker.tick().await.unwrap();
+    for wait in [5, 300, 1800, 7200, 18000, 36000, 36000] {
+        app.clock.advance(wait);
+        app.worker.tick().await.unwrap();
+    }
+    assert_eq!(receiver.received().len(), 8);
+    let first_run = app.store.endpoint(None, id).await.unwrap().failing_since;
+    assert_eq!(first_run, Some("2030-01-01T00:00:00Z".parse().unwrap()));
+    app.clock.advance(6 * 24 * 3600);
+    let now = app.clock.now();
+    a_send(&app, &org, &now.to_string()).await;
+    app.worker.tick().await.unwrap();
+    // One failure a week after the first run is not a week of failures.
+    let endpoint = app.store.endpoint(None, id).await.unwrap();
+    assert!(endpoint.enabled);
+    assert_eq!(endpoint.failing_since, Some(now));
+}
+
+async fn an_attempt_whose_claim_lost_its_lease_records_nothing(backend: Backend) {
+    let app = manual_app(backend, "2030-01-01T00:00:00Z").await;
+    let org = app.create_org("Acme", "UTC").await;
+    let token = update_token(&app, &org).await;
+    let (id, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/"})).await;
+    a_send(&app, &org, "2030-01-01T00:00:00Z").await;
+    let now = app.clock.now();
+    let lease = jiff::SignedDuration::from_secs(30);
+    let first = app
+        .store
+        .claim_deliveries(id, now, now + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        app.store
+            .claim_deliveries(id, now, now + lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held"
+    );
+    // The first claim overruns its lease; another takes the delivery up.
+    app.clock.advance(31);
+    let later = app.clock.now();
+    let second = app
+        .store
+        .claim_deliveries(id, later, later + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    let attempt = |d: &giftwire_core::store::DueDelivery, failure| giftwire_core::store::Attempt {
+        delivery_id: d.id,
+        endpoint_id: id,
+        lease: d.lease,
+        at: later,
+        status_code: Some(200),
+        latency_ms: Some(1),
+        failure,
+    };
+    // The first claim's late outcome changes nothing; the second's is recorded.
+    app.store
+        .record_attempts(
+            vec![attempt(&first[0], Some(("timed out".to_owned(), None)))],
+            giftwire_core::webhooks::DISABLE_AFTER,
+        )
+        .await
+        .unwrap();
+    let shown = deliveries(&app, &token, id).await;
+    assert_eq!(shown[0]["state"], "pending");
+    assert_eq!(shown[0]["attempt"], 0);
+    app.store
+        .record_attempts(
+            vec![attempt(&second[0], None)],
+            giftwire_core::webhooks::DISABLE_AFTER,
+        )
+        .await
+        .unwrap();
+    let shown = deliveries(&app, &token, id).await;
+    assert_eq!(shown[0]["state"], "delivered");
+    assert_eq!(shown[0]["attempt"], 1);
+}
+
+async fn endpoints_are_capped_ids_never_reused_and_descriptions_plain_text(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Acme", "UTC").await;
+    let token = update_token(&app, &org).await;
+    let (first, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/a"})).await;
+    let (status, _) = request(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/v3/webhook_endpoints/{first}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (second, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/b"})).await;
+    assert!(second > first, "a deleted endpoint's id is not given again");
+    for bad in ["line\nbreak", "nul\u{0}byte", "bell\u{7}"] {
+        let body = json!({"url": "http://127.0.0.1:9/", "description": bad});
+        let (status, answer) = request(
+            &app,
+            reqwest::Method::POST,
+            "/api/v3/webhook_endpoints",
+            &token,
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(
+            answer["message"],
+            "description must not contain control characters"
+        );
+    }
+    for n in 1..50 {
+        create_endpoint(
+            &app,
+            &token,
+            json!({"url": format!("http://127.0.0.1:9/{n}")}),
+        )
+        .await;
+    }
+    let (status, answer) = request(
+        &app,
+        reqwest::Method::POST,
+        "/api/v3/webhook_endpoints",
+        &token,
+        Some(json!({"url": "http://127.0.0.1:9/51"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["message"],
+        "an organization has at most 50 webhook endpoints"
+    );
+    // The cap is each organization's.
+    let other = app.create_org("Globex", "UTC").await;
+    let other_token = update_token(&app, &other).await;
+    create_endpoint(&app, &other_token, json!({"url": "http://127.0.0.1:9/"})).await;
+}
+
 backend_tests!(
+    a_failure_after_a_quiet_day_starts_a_new_run_of_failures,
+    an_attempt_whose_claim_lost_its_lease_records_nothing,
+    endpoints_are_capped_ids_never_reused_and_descriptions_plain_text,
     every_change_reaches_a_verifying_receiver_signed_and_in_order,
     failed_attempts_follow_the_documented_schedule_and_the_send_waits,
     a_receiver_that_fails_then_recovers_gets_every_event_in_order,

@@ -1904,3 +1904,66 @@ fn the_sealing_key_is_created_beside_the_sqlite_database_readable_by_its_owner_o
         String::from_utf8_lossy(&out.stderr).contains("cli.db.sealing-key is not a sealing key")
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(giftwire_pg),
+    ignore = "PostgreSQL half: set GIFTWIRE_TEST_POSTGRES_URL to run it"
+)]
+fn on_postgresql_only_serve_creates_a_sealing_key_in_the_working_directory() {
+    let cli = Cli::on(Backend::Postgres);
+    let (org, ..) = cli.org("Acme", "UTC");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_giftwire"))
+            .args(args)
+            .env("GIFTWIRE_DATABASE_URL", &cli.url)
+            .env_remove("GIFTWIRE_SEALING_KEY_FILE")
+            .env_remove("RUST_LOG")
+            .current_dir(cli.dir.path())
+            .output()
+            .unwrap()
+    };
+    let org = org.to_string();
+    let create = [
+        "webhook",
+        "create",
+        "--org",
+        &org,
+        "--url",
+        "http://127.0.0.1:9/",
+        "--webhook-allow-private",
+    ];
+    let out = run(&create);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no sealing key at giftwire.sealing-key"),
+        "{stderr}"
+    );
+    assert!(!cli.dir.path().join("giftwire.sealing-key").exists());
+    // `serve` creates it there; commands run in that directory then use it.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("GIFTWIRE_DATABASE_URL", &cli.url)
+        .env_remove("GIFTWIRE_SEALING_KEY_FILE")
+        .current_dir(cli.dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let key = cli.dir.path().join("giftwire.sealing-key");
+    for _ in 0..100 {
+        if key.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(key.exists(), "serve created the key");
+    let out = run(&create);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
