@@ -64,12 +64,17 @@ async fn receive(
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Receiver::start_on("127.0.0.1:0").await
+    }
+
+    /// On `addr` (a receiver restarted on the address of one that stopped).
+    pub async fn start_on(addr: &str) -> Receiver {
         let state = Arc::new(ReceiverState::default());
         state.status.store(200, Ordering::SeqCst);
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(receive))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
