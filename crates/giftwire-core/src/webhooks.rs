@@ -106,6 +106,8 @@ pub const DISABLE_AFTER: SignedDuration = SignedDuration::from_hours(5 * 24);
 /// Failures further apart than this are not one run of failures: the later one starts a new run
 /// (an endpoint idle for days, then failing once, has not been failing for those days).
 pub const FAILURE_GAP: SignedDuration = SignedDuration::from_hours(24);
+/// How long a finished delivery (delivered or given up) is kept for `deliveries` to show.
+pub const DELIVERY_RETENTION: SignedDuration = SignedDuration::from_hours(30 * 24);
 /// How long an attempt may take, connecting and reading the response included.
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// How much of a response is read (the rest is dropped).

@@ -1,6 +1,6 @@
 //! The background worker of `serve` (and `giftwire tick`, once): applies due deadlines (eGifts
 //! expiring, address collections running out), delivers the outbox over SMTP, and forgets old
-//! idempotency keys; `tick` also delivers the webhooks that are due (`serve` runs
+//! idempotency keys and finished webhook deliveries older than 30 days; `tick` also delivers the webhooks that are due (`serve` runs
 //! [`crate::webhooks::WebhookSender::run`] beside the worker, which polls more often).
 //!
 //! Each deadline is applied in the transaction that deletes it, and each mail is marked after
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use giftwire_core::lifecycle::StatusChange;
 use giftwire_core::store::Mail;
-use giftwire_core::{Clock, MailKind, SendStatus, Store, StoreError};
+use giftwire_core::{Clock, MailKind, SendStatus, Store, StoreError, webhooks};
 use jiff::{SignedDuration, Timestamp};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -26,6 +26,8 @@ const DEADLINE_BATCH: u32 = 500;
 const MAIL_BATCH: u32 = 200;
 /// Attempts before a mail that keeps failing transiently is given up.
 const MAX_ATTEMPTS: u32 = 6;
+/// Finished webhook deliveries forgotten per tick at most.
+const DELIVERY_PURGE_BATCH: u32 = 10_000;
 /// How long idempotency keys are kept (at least 24 hours, CONTRACT.md §7).
 const IDEMPOTENCY_KEEP: SignedDuration = SignedDuration::from_hours(48);
 
@@ -120,6 +122,7 @@ pub struct TickReport {
     pub webhooks_delivered: u64,
     pub webhooks_retried: u64,
     pub webhooks_failed: u64,
+    pub webhook_deliveries_purged: u64,
 }
 
 #[derive(Clone)]
@@ -246,6 +249,12 @@ impl Worker {
         report.idempotency_keys_purged = self
             .store
             .purge_idempotency_keys(now - IDEMPOTENCY_KEEP)
+            .await?;
+        // In batches, so that no transaction holds the writer for long; a backlog is caught up
+        // over the following ticks.
+        report.webhook_deliveries_purged = self
+            .store
+            .purge_deliveries(now - webhooks::DELIVERY_RETENTION, DELIVERY_PURGE_BATCH)
             .await?;
         Ok(report)
     }

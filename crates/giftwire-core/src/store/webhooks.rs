@@ -203,4 +203,7 @@ pub trait WebhookStore: Send + Sync + 'static {
         attempts: Vec<Attempt>,
         disable_after: SignedDuration,
     ) -> Result<(), StoreError>;
+    /// Forgets up to `limit` deliveries that are done (delivered or given up) and finished
+    /// before `before`, oldest first (system-wide); how many.
+    async fn purge_deliveries(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError>;
 }

@@ -48,6 +48,10 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, send_id, id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+-- Finished deliveries by when they finished: the worker forgets those older than 30 days.
+CREATE INDEX webhook_deliveries_finished
+    ON webhook_deliveries (COALESCE(delivered_at, next_attempt_at))
+    WHERE state <> 'pending';
 
 CREATE FUNCTION send_events_fan_out() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

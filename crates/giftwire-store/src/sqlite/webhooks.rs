@@ -513,4 +513,27 @@ impl WebhookStore for SqliteStore {
             })
             .await
     }
+
+    async fn purge_deliveries(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    // Oldest first, along webhook_deliveries_finished (only finished rows are read).
+                    let purged = sqlx::query(
+                        "DELETE FROM webhook_deliveries WHERE id IN \
+                             (SELECT id FROM webhook_deliveries \
+                              WHERE state <> 'pending' AND COALESCE(delivered_at, next_attempt_at) < ?1 \
+                              ORDER BY COALESCE(delivered_at, next_attempt_at) LIMIT ?2)",
+                    )
+                    .bind(before.as_second())
+                    .bind(i64::from(limit))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    Ok(purged)
+                })
+            })
+            .await
+    }
 }

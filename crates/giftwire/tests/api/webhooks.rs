@@ -1102,7 +1102,39 @@ async fn endpoints_are_capped_ids_never_reused_and_descriptions_plain_text(backe
     create_endpoint(&app, &other_token, json!({"url": "http://127.0.0.1:9/"})).await;
 }
 
+async fn finished_deliveries_are_forgotten_after_30_days_and_pending_ones_kept(backend: Backend) {
+    let app = manual_app(backend, "2030-01-01T00:00:00Z").await;
+    let org = app.create_org("Acme", "UTC").await;
+    let token = update_token(&app, &org).await;
+    let (up, down) = (Receiver::start().await, Receiver::start().await);
+    down.answer(500);
+    let (delivered, _) = create_endpoint(&app, &token, json!({"url": up.url})).await;
+    let (retrying, _) = create_endpoint(&app, &token, json!({"url": down.url})).await;
+    a_send(&app, &org, "2030-01-01T00:00:00Z").await;
+    app.worker.tick().await.unwrap();
+    app.clock.advance(29 * 24 * 3600);
+    assert_eq!(
+        app.worker.tick().await.unwrap().webhook_deliveries_purged,
+        0
+    );
+    assert_eq!(
+        deliveries(&app, &token, delivered).await.len(),
+        1,
+        "kept for 30 days"
+    );
+    app.clock.advance(2 * 24 * 3600);
+    assert_eq!(
+        app.worker.tick().await.unwrap().webhook_deliveries_purged,
+        1
+    );
+    assert!(deliveries(&app, &token, delivered).await.is_empty());
+    let pending = deliveries(&app, &token, retrying).await;
+    assert_eq!(pending.len(), 1, "a pending delivery is never forgotten");
+    assert_eq!(pending[0]["state"], "pending");
+}
+
 backend_tests!(
+    finished_deliveries_are_forgotten_after_30_days_and_pending_ones_kept,
     a_failure_after_a_quiet_day_starts_a_new_run_of_failures,
     an_attempt_whose_claim_lost_its_lease_records_nothing,
     endpoints_are_capped_ids_never_reused_and_descriptions_plain_text,

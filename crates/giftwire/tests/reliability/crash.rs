@@ -24,10 +24,12 @@ async fn create_until_killed(
     server: Arc<Server>,
     fixture: Arc<Fixture>,
     next: Arc<AtomicUsize>,
+    acked: Arc<AtomicUsize>,
 ) -> Seen {
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (server, fixture, next) = (server.clone(), fixture.clone(), next.clone());
+        let (server, fixture, next, acked) =
+            (server.clone(), fixture.clone(), next.clone(), acked.clone());
         tasks.push(tokio::spawn(async move {
             let client = crate::http::builder()
                 .timeout(Duration::from_secs(10))
@@ -37,7 +39,10 @@ async fn create_until_killed(
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
                 match create(&client, &server, &fixture, &format!("crash-{n}"), n).await {
-                    Ok(answer) if answer.status == 200 => seen.acknowledged.push(n),
+                    Ok(answer) if answer.status == 200 => {
+                        seen.acknowledged.push(n);
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
                     Ok(answer) => panic!("a creation answered {answer:?}"),
                     Err(_) => {
                         seen.in_flight.push(n);
@@ -65,13 +70,21 @@ async fn sigkill_under_load_loses_no_acknowledged_send(backend: Backend) {
     let mut expected: BTreeMap<usize, &'static str> = BTreeMap::new();
     for round in 0..3u64 {
         let server = Arc::new(Server::start(&db.url, &[]));
+        let acked = Arc::new(AtomicUsize::new(0));
         let load = tokio::spawn(create_until_killed(
             8,
             server.clone(),
             fixture.clone(),
             next.clone(),
+            acked.clone(),
         ));
+        // Under load: at least 400 ms (more each round) and more than 20 acknowledged, however
+        // slow the machine is at the moment (other suites share its cores).
         tokio::time::sleep(Duration::from_millis(400 + 300 * round)).await;
+        let waiting = std::time::Instant::now();
+        while acked.load(Ordering::SeqCst) <= 20 && waiting.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         server.signal("KILL");
         let seen = load.await.unwrap();
         drop(server);
