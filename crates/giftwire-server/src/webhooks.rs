@@ -78,10 +78,9 @@ impl WebhookConfig {
         if let Some(url::Host::Domain(host)) = url.host()
             && !self.allow_private
         {
-            let addrs = resolve(host)
+            resolve(host)
                 .await
                 .map_err(|e| EndpointError::Url(e.to_string()))?;
-            drop(addrs);
         }
         Ok(url)
     }
@@ -134,6 +133,17 @@ pub struct WebhookReport {
 }
 
 impl WebhookReport {
+    /// The sum of what several tasks did; the first failure if one failed.
+    fn total(
+        results: impl IntoIterator<Item = Result<WebhookReport, StoreError>>,
+    ) -> Result<WebhookReport, StoreError> {
+        let mut report = WebhookReport::default();
+        for result in results {
+            report.add(result?);
+        }
+        Ok(report)
+    }
+
     fn add(&mut self, other: WebhookReport) {
         self.delivered += other.delivered;
         self.retried += other.retried;
@@ -196,8 +206,6 @@ impl WebhookSender {
 
     async fn deliver_pass(&self) -> Result<WebhookReport, StoreError> {
         let mut tasks = JoinSet::new();
-        let mut report = WebhookReport::default();
-        let mut first_error = None;
         for endpoint in self
             .store
             .due_endpoints(self.clock.now(), DUE_LIMIT)
@@ -206,18 +214,11 @@ impl WebhookSender {
             let sender = self.clone();
             tasks.spawn(async move { sender.drain(endpoint.id).await });
         }
+        let mut results = Vec::new();
         while let Some(done) = tasks.join_next().await {
-            match done.expect("a delivery task does not panic") {
-                Ok(r) => report.add(r),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
+            results.push(done.expect("a delivery task does not panic"));
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(report),
-        }
+        WebhookReport::total(results)
     }
 
     /// Serves due endpoints every `poll` until `shutdown` resolves. Rounds under way are cut
@@ -291,11 +292,7 @@ impl WebhookSender {
         self.spawn_lane(endpoint_id, lanes.clone(), done);
         // Every lane holds a sender: the channel closes when the last one ends.
         let _ = all_done.recv().await;
-        let mut report = WebhookReport::default();
-        for result in std::mem::take(&mut *lanes.reports.lock().unwrap()) {
-            report.add(result?);
-        }
-        Ok(report)
+        WebhookReport::total(std::mem::take(&mut *lanes.reports.lock().unwrap()))
     }
 
     fn spawn_lane(&self, endpoint_id: i64, lanes: Arc<Lanes>, done: tokio::sync::mpsc::Sender<()>) {

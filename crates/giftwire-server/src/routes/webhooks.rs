@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use giftwire_api::webhooks::{CreatedEndpoint, DeliveryList, EndpointList, RotatedSecret};
+use giftwire_core::Scope;
 use giftwire_core::store::{EndpointChanges, NewEndpoint};
 use giftwire_core::webhooks::{self, EndpointError, EventFilter};
-use giftwire_core::{OrgTimeZone, Scope};
 use serde_json::Value;
 
 use super::{numeric_id, page_request};
@@ -95,13 +95,6 @@ fn description(fields: &Fields<'_>) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn shown(
-    endpoint: &giftwire_core::store::Endpoint,
-    tz: &OrgTimeZone,
-) -> giftwire_api::webhooks::WebhookEndpoint {
-    render::webhook_endpoint(endpoint, tz)
-}
-
 async fn list_endpoints(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -117,7 +110,7 @@ async fn list_endpoints(
         endpoints: listed
             .items
             .iter()
-            .map(|e| shown(e, &principal.time_zone))
+            .map(|e| render::webhook_endpoint(e, &principal.time_zone))
             .collect(),
     };
     Ok(json_response(StatusCode::OK, &body))
@@ -155,7 +148,7 @@ async fn create_endpoint(
         })
         .await?;
     let body = CreatedEndpoint {
-        endpoint: shown(&endpoint, &principal.time_zone),
+        endpoint: render::webhook_endpoint(&endpoint, &principal.time_zone),
         secret: secret.expose(),
     };
     Ok(json_response(StatusCode::CREATED, &body))
@@ -173,7 +166,7 @@ async fn show_endpoint(
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &shown(&endpoint, &principal.time_zone),
+        &render::webhook_endpoint(&endpoint, &principal.time_zone),
     ))
 }
 
@@ -209,7 +202,7 @@ async fn update_endpoint(
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &shown(&endpoint, &principal.time_zone),
+        &render::webhook_endpoint(&endpoint, &principal.time_zone),
     ))
 }
 

@@ -194,6 +194,33 @@ impl TestApp {
         (status, headers, body)
     }
 
+    /// Any method with a bearer token and an optional JSON body; the status and the JSON body
+    /// (`null` for an empty one).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"))
+        };
+        (status, body)
+    }
+
     /// GET with whatever `Authorization` header is given (or none).
     pub async fn get_raw(&self, path: &str, authorization: Option<&str>) -> reqwest::Response {
         let mut request = self.client.get(self.url(path));

@@ -21,38 +21,16 @@ async fn update_token(app: &TestApp, org: &TestOrg) -> String {
     app.create_token(&org.user, "public update", None).await
 }
 
-async fn request(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"))
-    };
-    (status, body)
-}
-
 /// Creates an endpoint over HTTP; its id and secret.
 async fn create_endpoint(app: &TestApp, token: &str, body: Value) -> (i64, String) {
-    let (status, created) = request(
-        app,
-        reqwest::Method::POST,
-        "/api/v3/webhook_endpoints",
-        token,
-        Some(body),
-    )
-    .await;
+    let (status, created) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v3/webhook_endpoints",
+            token,
+            Some(body),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     assert_schema("webhook-endpoint-created", &created);
     (
@@ -93,14 +71,14 @@ async fn manual_app(backend: Backend, start: &str) -> TestApp {
 }
 
 async fn deliveries(app: &TestApp, token: &str, endpoint: i64) -> Vec<Value> {
-    let (status, body) = request(
-        app,
-        reqwest::Method::GET,
-        &format!("/api/v3/webhook_endpoints/{endpoint}/deliveries?per_page=100"),
-        token,
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v3/webhook_endpoints/{endpoint}/deliveries?per_page=100"),
+            token,
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_schema("webhook-delivery-list", &body);
     body["deliveries"].as_array().unwrap().clone()
@@ -347,14 +325,14 @@ async fn event_filters_and_disabled_endpoints_get_only_what_they_want(backend: B
     .await;
     create_endpoint(&app, &token, json!({"url": all.url})).await;
     let (off, _) = create_endpoint(&app, &token, json!({"url": disabled.url})).await;
-    let (status, body) = request(
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v3/webhook_endpoints/{off}"),
-        &token,
-        Some(json!({"enabled": false})),
-    )
-    .await;
+    let (status, body) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v3/webhook_endpoints/{off}"),
+            &token,
+            Some(json!({"enabled": false})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["enabled"], false);
     assert_eq!(body["disabled_reason"], "manual");
@@ -382,22 +360,21 @@ async fn event_filters_and_disabled_endpoints_get_only_what_they_want(backend: B
     );
 
     // Enabled again, it gets what happens from then on; the filter can be widened to all.
-    request(
-        &app,
+    app.request(
         reqwest::Method::PATCH,
         &format!("/api/v3/webhook_endpoints/{off}"),
         &token,
         Some(json!({"enabled": true})),
     )
     .await;
-    let (status, body) = request(
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v3/webhook_endpoints/{filtered}"),
-        &token,
-        Some(json!({"events": null})),
-    )
-    .await;
+    let (status, body) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v3/webhook_endpoints/{filtered}"),
+            &token,
+            Some(json!({"events": null})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["events"].as_array().unwrap().len(), 28);
     app.change_status(org.org.id, send, "Clicked", &now, None)
@@ -413,14 +390,14 @@ async fn a_rotated_secret_signs_beside_the_previous_one_for_24_hours(backend: Ba
     let token = update_token(&app, &org).await;
     let receiver = Receiver::start().await;
     let (id, old) = create_endpoint(&app, &token, json!({"url": receiver.url})).await;
-    let (status, rotated) = request(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v3/webhook_endpoints/{id}/rotate_secret"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, rotated) = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v3/webhook_endpoints/{id}/rotate_secret"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{rotated}");
     assert_schema("webhook-secret", &rotated);
     assert_eq!(rotated["id"], id);
@@ -469,27 +446,27 @@ async fn endpoint_urls_must_be_https_to_public_addresses(backend: Backend) {
         ("https://user:pw@hooks.example.com/", "credentials"),
         ("ftp://hooks.example.com/", "https URL"),
     ] {
-        let (status, body) = request(
-            &app,
-            reqwest::Method::POST,
-            "/api/v3/webhook_endpoints",
-            &token,
-            Some(json!({ "url": url })),
-        )
-        .await;
+        let (status, body) = app
+            .request(
+                reqwest::Method::POST,
+                "/api/v3/webhook_endpoints",
+                &token,
+                Some(json!({ "url": url })),
+            )
+            .await;
         assert_eq!(status, 400, "{url}: {body}");
         let message = body["message"].as_str().unwrap();
         assert!(message.starts_with("url is invalid: "), "{message}");
         assert!(message.contains(why), "{url}: {message}");
     }
-    let (_, listed) = request(
-        &app,
-        reqwest::Method::GET,
-        "/api/v3/webhook_endpoints",
-        &token,
-        None,
-    )
-    .await;
+    let (_, listed) = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v3/webhook_endpoints",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(listed["total_endpoints"], 0, "nothing was created");
 
     // Checked again when connecting: an endpoint on loopback (made while private addresses
@@ -570,14 +547,14 @@ async fn organizations_never_see_each_others_endpoints_or_events(backend: Backen
     assert_eq!(gids(&acme_rx), [gid(acme_send)]);
     assert_eq!(gids(&globex_rx), [gid(globex_send)]);
 
-    let (_, listed) = request(
-        &app,
-        reqwest::Method::GET,
-        "/api/v3/webhook_endpoints",
-        &globex_token,
-        None,
-    )
-    .await;
+    let (_, listed) = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v3/webhook_endpoints",
+            &globex_token,
+            None,
+        )
+        .await;
     assert_eq!(listed["total_endpoints"], 1);
     assert_ne!(listed["endpoints"][0]["id"], acme_id);
     for (method, path, body) in [
@@ -607,7 +584,9 @@ async fn organizations_never_see_each_others_endpoints_or_events(backend: Backen
             None,
         ),
     ] {
-        let (status, answer) = request(&app, method.clone(), &path, &globex_token, body).await;
+        let (status, answer) = app
+            .request(method.clone(), &path, &globex_token, body)
+            .await;
         assert_eq!(status, 404, "{method} {path}");
         assert_eq!(
             answer,
@@ -625,9 +604,7 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     let public = app.create_token(&org.user, "public", None).await;
     let url = "http://127.0.0.1:9/hook";
 
-    let (status, created) = request(
-        &app,
-        reqwest::Method::POST,
+    let (status, created) = app.request(reqwest::Method::POST,
         "/api/v3/webhook_endpoints",
         &token,
         Some(json!({"url": url, "events": ["send.delivered", "send.sent"], "description": "Ops"})),
@@ -645,14 +622,14 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     let stored = app.store.endpoint(None, id).await.unwrap();
     assert!(stored.secret.starts_with("v1."));
     assert!(!stored.secret.contains(created["secret"].as_str().unwrap()));
-    let (status, shown) = request(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, shown) = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_schema("webhook-endpoint", &shown);
     assert_eq!(shown.get("secret"), None);
@@ -661,14 +638,14 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
             || shown["created_at"].as_str().unwrap().ends_with("-08:00")
     );
 
-    let (status, listed) = request(
-        &app,
-        reqwest::Method::GET,
-        "/api/v3/webhook_endpoints?per_page=1&page=1",
-        &token,
-        None,
-    )
-    .await;
+    let (status, listed) = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v3/webhook_endpoints?per_page=1&page=1",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_schema("webhook-endpoint-list", &listed);
     assert_eq!(listed["current_page"], 1);
@@ -676,14 +653,14 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
     assert_eq!(listed["total_endpoints"], 1);
     assert_eq!(listed["endpoints"][0], shown);
 
-    let (status, changed) = request(
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        Some(json!({"description": "Finance", "url": "http://127.0.0.1:10/other"})),
-    )
-    .await;
+    let (status, changed) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            Some(json!({"description": "Finance", "url": "http://127.0.0.1:10/other"})),
+        )
+        .await;
     assert_eq!(status, 200, "{changed}");
     assert_schema("webhook-endpoint", &changed);
     assert_eq!(changed["description"], "Finance");
@@ -726,14 +703,14 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
         ),
         (json!([1]), "The request body must be a JSON object"),
     ] {
-        let (status, answer) = request(
-            &app,
-            reqwest::Method::POST,
-            "/api/v3/webhook_endpoints",
-            &token,
-            Some(body.clone()),
-        )
-        .await;
+        let (status, answer) = app
+            .request(
+                reqwest::Method::POST,
+                "/api/v3/webhook_endpoints",
+                &token,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, 400, "{body}");
         assert_schema("error", &answer);
         assert_eq!(
@@ -742,35 +719,35 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
             "{body}"
         );
     }
-    let (_, listed) = request(
-        &app,
-        reqwest::Method::GET,
-        "/api/v3/webhook_endpoints",
-        &token,
-        None,
-    )
-    .await;
+    let (_, listed) = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v3/webhook_endpoints",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(
         listed["total_endpoints"], 1,
         "refused creations wrote nothing"
     );
 
     // Scope `update` for every route, reads included.
-    let (status, answer) = request(
-        &app,
-        reqwest::Method::GET,
-        "/api/v3/webhook_endpoints",
-        &public,
-        None,
-    )
-    .await;
+    let (status, answer) = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v3/webhook_endpoints",
+            &public,
+            None,
+        )
+        .await;
     assert_eq!(status, 403, "{answer}");
     for path in [
         "/api/v3/webhook_endpoints/999999",
         "/api/v3/webhook_endpoints/abc",
         "/api/v3/webhook_endpoints/999999/deliveries",
     ] {
-        let (status, answer) = request(&app, reqwest::Method::GET, path, &token, None).await;
+        let (status, answer) = app.request(reqwest::Method::GET, path, &token, None).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(
             answer,
@@ -778,24 +755,24 @@ async fn endpoints_are_managed_over_http_in_the_api_error_shape(backend: Backend
         );
     }
 
-    let (status, gone) = request(
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, gone) = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(gone, Value::Null);
-    let (status, _) = request(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -911,14 +888,14 @@ async fn an_endpoint_failing_for_five_days_is_disabled(backend: Backend) {
         app.worker.tick().await.unwrap();
         app.clock.advance(12 * 3600);
     }
-    let (_, shown) = request(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, shown) = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(shown["enabled"], false);
     assert_eq!(shown["disabled_reason"], "failing");
     let before = receiver.received().len();
@@ -932,14 +909,14 @@ async fn an_endpoint_failing_for_five_days_is_disabled(backend: Backend) {
 
     // Enabled again (and answering), what was still pending is delivered.
     receiver.answer(200);
-    let (_, shown) = request(
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v3/webhook_endpoints/{id}"),
-        &token,
-        Some(json!({"enabled": true})),
-    )
-    .await;
+    let (_, shown) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v3/webhook_endpoints/{id}"),
+            &token,
+            Some(json!({"enabled": true})),
+        )
+        .await;
     assert_eq!(shown["disabled_reason"], Value::Null);
     app.worker.tick().await.unwrap();
     assert!(receiver.received().len() > before);
@@ -1048,27 +1025,27 @@ async fn endpoints_are_capped_ids_never_reused_and_descriptions_plain_text(backe
     let org = app.create_org("Acme", "UTC").await;
     let token = update_token(&app, &org).await;
     let (first, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/a"})).await;
-    let (status, _) = request(
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/api/v3/webhook_endpoints/{first}"),
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v3/webhook_endpoints/{first}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     let (second, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/b"})).await;
     assert!(second > first, "a deleted endpoint's id is not given again");
     for bad in ["line\nbreak", "nul\u{0}byte", "bell\u{7}"] {
         let body = json!({"url": "http://127.0.0.1:9/", "description": bad});
-        let (status, answer) = request(
-            &app,
-            reqwest::Method::POST,
-            "/api/v3/webhook_endpoints",
-            &token,
-            Some(body),
-        )
-        .await;
+        let (status, answer) = app
+            .request(
+                reqwest::Method::POST,
+                "/api/v3/webhook_endpoints",
+                &token,
+                Some(body),
+            )
+            .await;
         assert_eq!(status, 400, "{bad}");
         assert_eq!(
             answer["message"],
@@ -1083,14 +1060,14 @@ async fn endpoints_are_capped_ids_never_reused_and_descriptions_plain_text(backe
         )
         .await;
     }
-    let (status, answer) = request(
-        &app,
-        reqwest::Method::POST,
-        "/api/v3/webhook_endpoints",
-        &token,
-        Some(json!({"url": "http://127.0.0.1:9/51"})),
-    )
-    .await;
+    let (status, answer) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v3/webhook_endpoints",
+            &token,
+            Some(json!({"url": "http://127.0.0.1:9/51"})),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(
         answer["message"],
