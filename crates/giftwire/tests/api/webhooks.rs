@@ -1110,7 +1110,75 @@ async fn finished_deliveries_are_forgotten_after_30_days_and_pending_ones_kept(b
     assert_eq!(pending[0]["state"], "pending");
 }
 
+/// CONTRACT.md §1-§4 on the webhook routes: the scope named in a 403, an unknown token's 401,
+/// malformed or repeated paging parameters a 400, a page past the end empty with the true total,
+/// the `.json` suffix.
+async fn the_contract_holds_on_the_webhook_routes(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Acme", "UTC").await;
+    let token = update_token(&app, &org).await;
+    let public = app.create_token(&org.user, "public", None).await;
+    let (id, _) = create_endpoint(&app, &token, json!({"url": "http://127.0.0.1:9/"})).await;
+    let paths = [
+        "/api/v3/webhook_endpoints".to_owned(),
+        format!("/api/v3/webhook_endpoints/{id}"),
+        format!("/api/v3/webhook_endpoints/{id}/deliveries"),
+    ];
+    for path in &paths {
+        let (status, headers, body) = app.get(path, &public).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_schema("error", &body);
+        assert_eq!(
+            headers["www-authenticate"],
+            r#"Bearer realm="giftwire", error="insufficient_scope", scope="update""#,
+            "{path}"
+        );
+        let (status, headers, _) = app.get(path, "gw_unknown").await;
+        assert_eq!(status, 401, "{path}");
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains(r#"error="invalid_token""#)
+        );
+    }
+    for (list, total) in [
+        ("/api/v3/webhook_endpoints".to_owned(), "total_endpoints"),
+        (
+            format!("/api/v3/webhook_endpoints/{id}/deliveries"),
+            "total_deliveries",
+        ),
+    ] {
+        for bad in ["?per_page=1&per_page=2", "?page=0", "?per_page=abc"] {
+            let (status, _, body) = app.get(&format!("{list}{bad}"), &token).await;
+            assert_eq!(status, 400, "{list}{bad}: {body}");
+            assert_schema("error", &body);
+        }
+        let (status, _, body) = app.get(&format!("{list}?page=99"), &token).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["current_page"], 99);
+        let items = if total == "total_endpoints" {
+            "endpoints"
+        } else {
+            "deliveries"
+        };
+        assert_eq!(body[items], json!([]));
+        let (_, _, first) = app.get(&format!("{list}?per_page=100"), &token).await;
+        assert_eq!(body[total], first[total], "the true total past the end");
+    }
+    let (_, _, listed) = app.get("/api/v3/webhook_endpoints", &token).await;
+    let (status, _, suffixed) = app.get("/api/v3/webhook_endpoints.json", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(suffixed, listed);
+    let (status, _, shown) = app
+        .get(&format!("/api/v3/webhook_endpoints/{id}.json"), &token)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["id"], id);
+}
+
 backend_tests!(
+    the_contract_holds_on_the_webhook_routes,
     finished_deliveries_are_forgotten_after_30_days_and_pending_ones_kept,
     a_failure_after_a_quiet_day_starts_a_new_run_of_failures,
     an_attempt_whose_claim_lost_its_lease_records_nothing,
