@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod feed;
 pub mod gid;
 pub mod ids;
 pub mod lifecycle;
@@ -31,6 +32,7 @@ pub use delivery::{
     NewMail, ShipTo, TrackingCode, Variant,
 };
 pub use error::{InvalidValue, StoreError, Unreachable};
+pub use feed::{ChangePosition, InvalidCursor, SendFilter};
 pub use gid::SendGid;
 pub use ids::{AppId, CodeId, OrgId, SendId, TeamId, TokenId, TouchId, UserId};
 pub use lifecycle::{LifecycleError, Transition};

@@ -45,6 +45,13 @@ impl OrgTimeZone {
         self.tz.to_offset(at).to_datetime(at).date()
     }
 
+    /// The first instant of a local calendar date (midnight, or the first instant after a gap).
+    pub fn start_of_day(&self, day: jiff::civil::Date) -> Result<Timestamp, InvalidValue> {
+        self.tz
+            .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(|_| InvalidValue::new("date", &day.to_string()))
+    }
+
     /// ISO 8601 with whole seconds and a numeric offset, never `Z`.
     pub fn format(&self, at: Timestamp) -> String {
         let mut out = String::with_capacity(25);

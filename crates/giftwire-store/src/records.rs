@@ -472,3 +472,22 @@ pub(crate) fn due_delivery(row: &impl RowExt, lease: Timestamp) -> Result<DueDel
         time_zone: OrgTimeZone::parse(&row.text(10)?).map_err(corrupt)?,
     })
 }
+
+/// Sends read in position order (`sends`) paired with the change feed positions of the same
+/// sends in the same order (`positions`), answered in change order.
+pub(crate) fn in_change_order(
+    positions: impl ExactSizeIterator<Item = giftwire_core::ChangePosition>,
+    sends: Vec<SendRecord>,
+) -> Result<Vec<giftwire_core::store::SendChange>, StoreError> {
+    if positions.len() != sends.len() {
+        return Err(StoreError::Internal(
+            "a changed send was not found in the same snapshot".into(),
+        ));
+    }
+    let mut changes: Vec<_> = positions
+        .zip(sends)
+        .map(|(position, send)| giftwire_core::store::SendChange { position, send })
+        .collect();
+    changes.sort_unstable_by_key(|c| c.position);
+    Ok(changes)
+}

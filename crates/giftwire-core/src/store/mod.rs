@@ -1,6 +1,6 @@
 //! The store: every read and write of the service, one method per operation, each its own
 //! transaction, in one trait per resource ([`DirectoryStore`], [`TokenStore`], [`SendStore`],
-//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`], [`InvitationStore`], [`ScimStore`], [`EventStore`]). [`Store`] is all of
+//! [`DeadlineStore`], [`OutboxStore`], [`AccountStore`], [`OAuthStore`], [`BalanceStore`], [`UserStore`], [`GroupStore`], [`TouchStore`], [`InvitationStore`], [`ScimStore`], [`EventStore`], [`WebhookStore`], [`SendFeedStore`]). [`Store`] is all of
 //! them, implemented for every type that implements each; it is what the server holds.
 //! Tenant-scoped methods take an [`OrgId`](crate::OrgId) first; the few that are not (admin
 //! lookups by a global id, authentication, the worker's) say so in their names and docs.
@@ -13,6 +13,7 @@ mod balances;
 mod deadlines;
 mod directory;
 mod events;
+mod feed;
 mod groups;
 mod invitations;
 mod oauth;
@@ -31,6 +32,7 @@ pub use directory::{
     DirectoryStore, NewOrg, NewTouch, NewUser, Org, Team, Touch, TouchDetails, User,
 };
 pub use events::{EventStore, SendEvent};
+pub use feed::{ExportChunk, FilteredPage, SendChange, SendFeedStore};
 pub use groups::{Group, GroupStore};
 pub use invitations::{Invitation, InvitationStatus, InvitationStore, NewInvitation};
 pub use oauth::{App, Code, Exchanged, NewApp, NewCode, NewOAuthToken, OAuthStore, RefreshGrant};
@@ -66,6 +68,7 @@ pub trait Store:
     + ScimStore
     + EventStore
     + WebhookStore
+    + SendFeedStore
     + Send
     + Sync
     + 'static
@@ -88,6 +91,7 @@ impl<T> Store for T where
         + ScimStore
         + EventStore
         + WebhookStore
+        + SendFeedStore
         + Send
         + Sync
         + 'static

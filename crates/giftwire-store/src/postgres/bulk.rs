@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use giftwire_core::lifecycle::current_status;
 use giftwire_core::store::{BulkLoaded, SeedSend};
 use giftwire_core::{OrgId, StoreError};
 use sqlx::postgres::PgConnection;
@@ -135,7 +136,13 @@ pub(super) async fn insert(
         }
         out.push('\t');
         field(out, &s.send.sent_via);
-        let _ = writeln!(out, "\t{}\t{}", s.cost, s.send.created_at);
+        let _ = writeln!(
+            out,
+            "\t{}\t{}\t{}",
+            s.cost,
+            s.send.created_at,
+            current_status(&s.history).as_str()
+        );
         if out.len() >= CHUNK {
             send_rows.push(String::with_capacity(CHUNK + 1024));
         }
@@ -158,7 +165,7 @@ pub(super) async fn insert(
     copy(
         conn,
         "COPY sends (org_id, org_seq, id, version, touch_id, sender_id, recipient_name, \
-         recipient_email, recipient_company, sent_via, cost, created_at) FROM STDIN",
+         recipient_email, recipient_company, sent_via, cost, created_at, status) FROM STDIN",
         &send_rows,
     )
     .await?;

@@ -17,6 +17,7 @@ mod deadlines;
 mod directory;
 mod errors;
 mod events;
+mod feed;
 mod gate;
 mod groups;
 mod invitations;

@@ -302,6 +302,39 @@ pub(super) async fn load_page(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
+    with_histories(&rows)
+}
+
+/// The sends of an organization at these positions (`org_seq`, ascending), with their
+/// histories, in one statement.
+pub(super) async fn load_at(
+    conn: &mut PgConnection,
+    org: OrgId,
+    positions: &[i64],
+) -> Result<Vec<SendRecord>, StoreError> {
+    if positions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(concat!(
+        send_columns!(),
+        ", h.statuses, h.times ",
+        send_from!(),
+        "LEFT JOIN LATERAL ( \
+             SELECT array_agg(x.status ORDER BY x.seq) AS statuses, \
+                    array_agg(extract(epoch FROM x.occurred_at)::int8 ORDER BY x.seq) AS times \
+             FROM send_status_updates x WHERE x.org_id = s.org_id AND x.send_id = s.id) h ON true \
+         WHERE s.org_id = $1 AND s.org_seq = ANY($2) ORDER BY s.org_seq"
+    ))
+    .bind(org.get())
+    .bind(positions)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    with_histories(&rows)
+}
+
+/// Rows of [`send_columns`] followed by the arrays of their statuses and times, as sends.
+fn with_histories(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<SendRecord>, StoreError> {
     rows.iter()
         .map(|row| {
             let mut send = records::send(row)?;

@@ -123,13 +123,18 @@ impl SendSql for PgConnection {
         .execute(&mut *self)
         .await
         .map_err(db_err)?;
-        sqlx::query("UPDATE sends SET cost = $3::numeric, version = version + 1 WHERE org_id = $1 AND id = $2")
-            .bind(org.get())
-            .bind(id.get())
-            .bind(cost.to_string())
-            .execute(&mut *self)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE sends SET cost = $3::numeric, version = version + 1, status = $4, \
+             change_xid = pg_current_xact_id(), change_seq = nextval('send_changes') \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.get())
+        .bind(id.get())
+        .bind(cost.to_string())
+        .bind(entry.status.as_str())
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use giftwire_core::lifecycle::current_status;
 use giftwire_core::store::{BulkLoaded, SeedSend};
 use giftwire_core::{OrgId, StoreError};
 use sqlx::sqlite::SqliteConnection;
@@ -72,13 +73,14 @@ pub(super) async fn insert(
         .await
         .map_err(db_err)?
         .int(0)?;
+    let first_change = super::sends::next_change_seq(conn, org).await?;
 
     let mut offset = 0usize;
     for chunk in sends.chunks(SENDS_PER_STATEMENT) {
         let sql = values_sql(
             "INSERT INTO sends (id, org_id, org_seq, version, touch_id, sender_id, recipient_name, \
-             recipient_email, recipient_company, sent_via, cost, created_at)",
-            12,
+             recipient_email, recipient_company, sent_via, cost, created_at, status, change_seq)",
+            14,
             chunk.len(),
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -96,7 +98,9 @@ pub(super) async fn insert(
                 .bind(s.send.recipient.company_name.clone())
                 .bind(s.send.sent_via.clone())
                 .bind(s.cost.to_string())
-                .bind(s.send.created_at.as_second());
+                .bind(s.send.created_at.as_second())
+                .bind(current_status(&s.history).as_str())
+                .bind(first_change + n);
         }
         query.execute(&mut *conn).await.map_err(db_err)?;
         offset += chunk.len();

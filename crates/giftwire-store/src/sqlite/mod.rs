@@ -21,6 +21,7 @@ mod deadlines;
 mod directory;
 mod errors;
 mod events;
+mod feed;
 mod groups;
 mod invitations;
 mod oauth;

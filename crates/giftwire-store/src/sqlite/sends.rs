@@ -97,6 +97,45 @@ pub(super) async fn attach_histories(
     records::attach_histories(sends, &rows)
 }
 
+/// The sends of an organization at these positions (`org_seq`, ascending), with their
+/// histories: two indexed reads whatever the positions are.
+pub(super) async fn load_at(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    positions: &[i64],
+) -> Result<Vec<SendRecord>, StoreError> {
+    if positions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::to_string(positions).map_err(|e| StoreError::Internal(Box::new(e)))?;
+    let rows = sqlx::query(concat!(
+        send_select!(),
+        "WHERE s.org_id = ?1 AND s.org_seq IN (SELECT value FROM json_each(?2)) ORDER BY s.org_seq"
+    ))
+    .bind(org.get())
+    .bind(&list)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let mut sends = rows
+        .iter()
+        .map(records::send)
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids = serde_json::to_string(&sends.iter().map(|s| s.id.get()).collect::<Vec<_>>())
+        .map_err(|e| StoreError::Internal(Box::new(e)))?;
+    let updates = sqlx::query(
+        "SELECT send_id, status, occurred_at FROM send_status_updates \
+         WHERE org_id = ?1 AND send_id IN (SELECT value FROM json_each(?2)) ORDER BY send_id, seq",
+    )
+    .bind(org.get())
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    records::attach_histories(&mut sends, &updates)?;
+    Ok(sends)
+}
+
 /// The delivery of a send made through the API, if it was.
 pub(super) async fn load_delivery(
     conn: &mut SqliteConnection,
@@ -199,9 +238,12 @@ pub(super) async fn insert_send(
     // The write lock is held: the next id is the largest plus one, and ids grow with org_seq.
     let row = sqlx::query(
         "INSERT INTO sends (org_id, org_seq, id, touch_id, sender_id, recipient_name, \
-                            recipient_email, recipient_company, sent_via, cost, created_at) \
+                            recipient_email, recipient_company, sent_via, cost, created_at, \
+                            change_seq) \
          VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) + 1 FROM sends), \
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM sends WHERE org_id = ?1)) \
+         RETURNING id",
     )
     .bind(org.get())
     .bind(seq)
@@ -217,6 +259,20 @@ pub(super) async fn insert_send(
     .await
     .map_err(db_err)?;
     Ok(SendId::new(row.int(0)?))
+}
+
+/// The change feed position the organization's next change takes (see migration 0010); the
+/// caller holds the write lock, so it is the next one in commit order.
+pub(super) async fn next_change_seq(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+) -> Result<i64, StoreError> {
+    sqlx::query("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM sends WHERE org_id = ?1")
+        .bind(org.get())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .int(0)
 }
 
 pub(super) async fn insert_deadline(

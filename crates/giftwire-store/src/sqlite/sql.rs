@@ -124,11 +124,14 @@ impl SendSql for SqliteConnection {
         .await
         .map_err(db_err)?;
         sqlx::query(
-            "UPDATE sends SET cost = ?3, version = version + 1 WHERE org_id = ?1 AND id = ?2",
+            "UPDATE sends SET cost = ?3, version = version + 1, status = ?4, \
+             change_seq = (SELECT MAX(change_seq) + 1 FROM sends WHERE org_id = ?1) \
+             WHERE org_id = ?1 AND id = ?2",
         )
         .bind(org.get())
         .bind(id.get())
         .bind(cost.to_string())
+        .bind(entry.status.as_str())
         .execute(&mut *self)
         .await
         .map_err(db_err)?;
