@@ -13,6 +13,7 @@ mod caching;
 mod create;
 mod errors;
 mod events;
+mod feed;
 mod groups;
 mod helpers;
 mod invitations;

@@ -114,7 +114,7 @@ async fn a_known_parameter_given_twice_is_a_400_and_unknown_ones_are_ignored(bac
     assert!(body["message"].as_str().unwrap().starts_with("per_page"));
     let (status, _, body) = app
         .get(
-            "/api/v3/send?sort=desc&status=Sent&per_page=1&x=1&x=2",
+            "/api/v3/send?sort=desc&state=Sent&per_page=1&x=1&x=2",
             &org.token,
         )
         .await;

@@ -12,9 +12,10 @@ use crate::cache::PageKey;
 use crate::error::{ApiError, json_bytes_response};
 use crate::render;
 
-/// Every send of the token's organization, a page at a time, ascending by id.
+/// Every send of the token's organization, a page at a time, ascending by id; with filters
+/// (see [`super::filter`]), those the filters hold, with their exact count.
 ///
-/// The `sends` array of a page is reused from the page cache while the page's version (read
+/// Without filters, the `sends` array of a page is reused from the page cache while the page's version (read
 /// first, in one indexed range read) is unchanged; otherwise the page is read and rendered.
 pub(super) async fn list_sends(
     auth: Authenticated,
@@ -22,8 +23,18 @@ pub(super) async fn list_sends(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
-    let (page, _) = super::super::page_request(raw.as_deref(), &[])?;
+    let (page, params) = super::super::page_request(raw.as_deref(), super::filter::SINGLE)?;
+    let filter = super::filter::parse(raw.as_deref(), &params, &principal.time_zone)?;
     let org = principal.org_id;
+    if !filter.is_empty() {
+        let listed = state.store.filtered_sends(org, &filter, page).await?;
+        let sends = render::send_array(&listed.sends, &principal.time_zone)
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        return Ok(json_bytes_response(
+            StatusCode::OK,
+            page_body(page, listed.total, &sends),
+        ));
+    }
 
     let cached = if state.caches.pages_enabled() {
         let version = state.store.page_version(org, page).await?;
