@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use giftwire_core::Store;
 
+mod feed;
 mod flows;
 mod postgres;
 mod records;

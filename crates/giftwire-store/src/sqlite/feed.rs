@@ -4,11 +4,12 @@
 
 use async_trait::async_trait;
 use giftwire_core::store::{ExportChunk, FilteredPage, SendChange, SendFeedStore};
-use giftwire_core::{ChangePosition, OrgId, PageRequest, SendFilter, StoreError};
+use giftwire_core::{ChangePosition, OrgId, PageRequest, SendFilter, StoreError, TouchId};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::errors::db_err;
 use super::{SqliteStore, sends};
+use crate::feed::{self, Window};
 use crate::rows::RowExt;
 
 /// `WHERE` and the filter's conditions on `sends s`.
@@ -48,6 +49,92 @@ fn push_filter(query: &mut QueryBuilder<Sqlite>, org: OrgId, filter: &SendFilter
     }
 }
 
+/// The touches of a type, when the filter names one.
+async fn type_touches(
+    conn: &mut sqlx::sqlite::SqliteConnection,
+    org: OrgId,
+    filter: &SendFilter,
+) -> Result<Option<Vec<TouchId>>, StoreError> {
+    let Some(send_type) = filter.send_type else {
+        return Ok(None);
+    };
+    let rows = sqlx::query("SELECT id FROM touches WHERE org_id = ?1 AND type = ?2 ORDER BY id")
+        .bind(org.get())
+        .bind(send_type.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|row| Ok(TouchId::new(row.int(0)?)))
+        .collect::<Result<Vec<_>, StoreError>>()
+        .map(Some)
+}
+
+/// The positions of one filter's sends after `after`, ascending, `limit` of them after the
+/// first `offset`: an ordered index range, read only as deep as that.
+fn push_arm(
+    query: &mut QueryBuilder<Sqlite>,
+    org: OrgId,
+    filter: &SendFilter,
+    after: Option<u64>,
+    (offset, limit): (u64, u64),
+) {
+    query.push("SELECT s.org_seq FROM sends s");
+    push_filter(query, org, filter);
+    if let Some(after) = after {
+        query.push(" AND s.org_seq > ").push_bind(after as i64);
+    }
+    query
+        .push(" ORDER BY s.org_seq LIMIT ")
+        .push_bind(limit as i64)
+        .push(" OFFSET ")
+        .push_bind(offset as i64);
+}
+
+/// The positions (`org_seq`, ascending) of the filter's sends in the window: one query, or the
+/// merge of its arms, each read only as deep as the window reaches (see [`crate::feed`]).
+async fn positions(
+    conn: &mut sqlx::sqlite::SqliteConnection,
+    org: OrgId,
+    filter: &SendFilter,
+    window: Window,
+) -> Result<Vec<i64>, StoreError> {
+    let touches = type_touches(conn, org, filter).await?;
+    let (after, offset, limit) = match window {
+        Window::Page { offset, limit } => (None, offset, u64::from(limit)),
+        Window::After { after, limit } => (Some(after), 0, u64::from(limit)),
+    };
+    let mut query = QueryBuilder::new("");
+    match feed::plan(filter, touches.as_deref()) {
+        feed::Plan::Whole => push_arm(&mut query, org, filter, after, (offset, limit)),
+        feed::Plan::Arms(arms) => match arms.as_slice() {
+            [] => return Ok(Vec::new()),
+            [arm] => push_arm(&mut query, org, arm, after, (offset, limit)),
+            arms => {
+                for (i, arm) in arms.iter().enumerate() {
+                    query.push(if i == 0 { "" } else { " UNION ALL " });
+                    query.push("SELECT org_seq FROM (");
+                    push_arm(&mut query, org, arm, after, (0, window.depth()));
+                    query.push(format!(") a{i}"));
+                }
+                query
+                    .push(" ORDER BY org_seq LIMIT ")
+                    .push_bind(limit as i64)
+                    .push(" OFFSET ")
+                    .push_bind(offset as i64);
+            }
+        },
+    }
+    query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|row| row.int(0))
+        .collect()
+}
+
 #[async_trait]
 impl SendFeedStore for SqliteStore {
     async fn filtered_sends(
@@ -67,21 +154,11 @@ impl SendFeedStore for SqliteStore {
             .int(0)? as u64;
         let mut sends = Vec::new();
         if page.offset() < total {
-            let mut positions = QueryBuilder::new("SELECT s.org_seq FROM sends s");
-            push_filter(&mut positions, org, filter);
-            positions
-                .push(" ORDER BY s.org_seq LIMIT ")
-                .push_bind(i64::from(page.per_page()))
-                .push(" OFFSET ")
-                .push_bind(page.offset() as i64);
-            let positions = positions
-                .build()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(|row| row.int(0))
-                .collect::<Result<Vec<_>, _>>()?;
+            let window = Window::Page {
+                offset: page.offset(),
+                limit: page.per_page(),
+            };
+            let positions = positions(&mut tx, org, filter, window).await?;
             sends = sends::load_at(&mut tx, org, &positions).await?;
         }
         tx.commit().await.map_err(db_err)?;
@@ -96,21 +173,7 @@ impl SendFeedStore for SqliteStore {
         limit: u32,
     ) -> Result<ExportChunk, StoreError> {
         let mut tx = self.read_tx().await?;
-        let mut query = QueryBuilder::new("SELECT s.org_seq FROM sends s");
-        push_filter(&mut query, org, filter);
-        query
-            .push(" AND s.org_seq > ")
-            .push_bind(after as i64)
-            .push(" ORDER BY s.org_seq LIMIT ")
-            .push_bind(i64::from(limit));
-        let positions = query
-            .build()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|row| row.int(0))
-            .collect::<Result<Vec<_>, _>>()?;
+        let positions = positions(&mut tx, org, filter, Window::After { after, limit }).await?;
         let sends = sends::load_at(&mut tx, org, &positions).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ExportChunk {

@@ -103,6 +103,20 @@ async fn filters_narrow_the_listing_and_count_exactly(backend: Backend) {
             vec![5],
         ),
         ("recipient_email=nobody%40example.com".into(), vec![]),
+        // Several alternatives at once (read as a union of index ranges).
+        (
+            "type=eGifts%20USA&status=Sent&status=pending".into(),
+            vec![0, 4, 5],
+        ),
+        (
+            format!("type=eGifts%20USA&status=Sent&status=pending&touch_id={inventory}"),
+            vec![],
+        ),
+        ("type=Amazon".into(), vec![]),
+        (
+            format!("status=Opened&status=Processing&status=pending&sender_id={user}"),
+            vec![2, 3, 5],
+        ),
         // Unknown parameters are still ignored (CONTRACT.md §1).
         ("colour=blue".into(), vec![0, 1, 2, 3, 4, 5]),
     ];
@@ -122,6 +136,16 @@ async fn filters_narrow_the_listing_and_count_exactly(backend: Backend) {
     let (_, second) = listed(&app, &org, "status=Sent&status=pending&per_page=3&page=2").await;
     assert_eq!(ids(&second), expect(&s, &[5]));
     assert_eq!(second["current_page"], 2);
+    for (page, picks) in [(1, vec![0, 4]), (2, vec![5]), (3, vec![])] {
+        let (_, body) = listed(
+            &app,
+            &org,
+            &format!("type=eGifts%20USA&status=Sent&status=pending&per_page=2&page={page}"),
+        )
+        .await;
+        assert_eq!(ids(&body), expect(&s, &picks), "page {page}");
+        assert_eq!(body["total_count"], 3);
+    }
     let (_, past) = listed(&app, &org, "status=Sent&status=pending&per_page=3&page=9").await;
     assert_eq!(ids(&past), Vec::<i64>::new());
     assert_eq!(past["total_count"], 4);
