@@ -10,6 +10,7 @@ mod auth;
 mod balances;
 mod browser;
 mod caching;
+mod client;
 mod create;
 mod errors;
 mod events;

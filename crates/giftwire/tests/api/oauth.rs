@@ -657,7 +657,7 @@ async fn code_for(app: &TestApp, email: &str, request: &Authorization) -> String
 }
 
 /// Tokens for `client` that `email` granted for `scope` (with PKCE for a public client).
-async fn grant(app: &TestApp, client: &Client, email: &str, scope: &str) -> Tokens {
+pub(crate) async fn grant(app: &TestApp, client: &Client, email: &str, scope: &str) -> Tokens {
     let (verifier, challenge) = pkce();
     let public = client.secret.is_none();
     let mut request = Authorization::new(client).scope(scope);
@@ -788,9 +788,9 @@ impl Answer {
 }
 
 #[derive(Debug, Clone)]
-struct Tokens {
-    access: String,
-    refresh: String,
+pub(crate) struct Tokens {
+    pub(crate) access: String,
+    pub(crate) refresh: String,
     scope: String,
 }
 

@@ -24,30 +24,6 @@ enum Format {
     Csv,
 }
 
-/// The CSV header: the listing's fields, nested ones flattened, the history as JSON.
-const CSV_COLUMNS: [&str; 20] = [
-    "id",
-    "send_gid",
-    "type",
-    "subtype",
-    "currency",
-    "current_total_cost",
-    "status",
-    "created_at",
-    "touch_id",
-    "touch_name",
-    "recipient_name",
-    "recipient_email",
-    "recipient_company_name",
-    "sender_id",
-    "sender_name",
-    "sender_email",
-    "sender_team_id",
-    "sender_team_name",
-    "sent_via",
-    "status_updates",
-];
-
 /// Streams the sends of the token's organization that the filters hold (the listing's filters),
 /// ascending by id, as NDJSON (one listing send object per line, the default) or CSV (one row
 /// per send, `status_updates` as a JSON array in its column). The answer starts before the
@@ -94,7 +70,7 @@ pub(super) async fn export_sends(
                 .await?;
             let mut out = Vec::new();
             if first && export.format == Format::Csv {
-                out.extend_from_slice(csv_line(CSV_COLUMNS.map(String::from)).as_bytes());
+                out.extend_from_slice(api::csv::line(&api::csv::COLUMNS).as_bytes());
             }
             export.render(&chunk.sends, &mut out)?;
             Ok::<_, ApiError>(Some((Bytes::from(out), (export, chunk.last, false))))
@@ -139,80 +115,10 @@ impl Export {
                     out.push(b'\n');
                 }
                 Format::Csv => {
-                    let history = serde_json::to_string(&send.status_updates).map_err(internal)?;
-                    out.extend_from_slice(csv_line(csv_row(send, history)).as_bytes());
+                    out.extend_from_slice(api::csv::line(&api::csv::record(&send)).as_bytes());
                 }
             }
         }
         Ok(())
-    }
-}
-
-fn csv_row(send: api::Send, history: String) -> [String; 20] {
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    [
-        send.id.to_string(),
-        send.send_gid,
-        send.send_type,
-        send.subtype,
-        send.currency,
-        send.current_total_cost,
-        send.status,
-        send.created_at,
-        send.touch.id.to_string(),
-        send.touch.name,
-        send.recipient.name,
-        send.recipient.email,
-        opt(send.recipient.company_name),
-        send.sender.id.to_string(),
-        send.sender.name,
-        send.sender.email,
-        opt(send.sender.team_id.map(|id| id.to_string())),
-        opt(send.sender.team_name),
-        send.sent_via,
-        history,
-    ]
-}
-
-/// One CSV record (RFC 4180, by the csv crate: quoted when it must be, CRLF line ends).
-/// Fields that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
-/// CR, and not a number) are prefixed with `'`, as OWASP advises against CSV injection.
-fn csv_line<const N: usize>(fields: [String; N]) -> String {
-    let fields = fields.map(|field| {
-        if field.starts_with(['=', '+', '-', '@', '\t', '\r']) && field.parse::<f64>().is_err() {
-            format!("'{field}")
-        } else {
-            field
-        }
-    });
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    // Writing to memory cannot fail, and every field is UTF-8.
-    let _ = writer.write_record(&fields);
-    let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_line;
-
-    #[test]
-    fn csv_fields_are_quoted_when_they_must_be_and_formulas_are_defused() {
-        let line = csv_line([
-            "plain".to_owned(),
-            "a,b".to_owned(),
-            "say \"hi\"".to_owned(),
-            "two\nlines".to_owned(),
-            "=HYPERLINK(\"x\")".to_owned(),
-            "-12.5".to_owned(),
-            "@SUM(A1)".to_owned(),
-            String::new(),
-        ]);
-        assert_eq!(
-            line,
-            "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"'=HYPERLINK(\"\"x\"\")\",-12.5,'@SUM(A1),\r\n"
-        );
     }
 }

@@ -1,0 +1,287 @@
+//! The giftwire-client crate against the real server, on both databases: pages and the stream
+//! of every page, filters, the change feed as a stream, one send, Create Send, its errors,
+//! retries after 429 with `Retry-After`, and OAuth refresh (ahead of expiry and after a 401).
+
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt as _;
+use giftwire_client::{Client, Error, ListQuery, OAuthRefresh, api};
+use giftwire_core::Clock;
+
+use crate::helpers::{Backend, TestApp, TestConfig, at, backend_tests, spawn, spawn_with};
+use crate::oauth::{grant, register, with_password};
+
+const CALLBACK: &str = "https://crm.example/oauth/callback";
+
+fn client(app: &TestApp, token: &str) -> Client {
+    Client::builder(app.address.as_str())
+        .token(token)
+        .http_client(crate::http::client())
+        .build()
+        .unwrap()
+}
+
+async fn pages_streams_and_filters_match_the_raw_api(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Client", "America/Chicago").await;
+    let ids = app.create_sends(&org, 230).await;
+    app.change_status(org.org.id, ids[5], "Sent", "2024-01-02T00:00:00Z", None)
+        .await;
+    app.change_status(org.org.id, ids[77], "Sent", "2024-01-02T00:00:00Z", None)
+        .await;
+    let c = client(&app, &org.token);
+
+    let page = c
+        .sends_page(&ListQuery::default().page(2).per_page(7))
+        .await
+        .unwrap();
+    let (_, _, raw) = app.get("/api/v3/send?page=2&per_page=7", &org.token).await;
+    assert_eq!(serde_json::to_value(&page).unwrap(), raw);
+
+    let all: Vec<api::Send> = c
+        .all_sends(ListQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.id).collect::<Vec<_>>(),
+        ids.iter().map(|id| id.get()).collect::<Vec<_>>()
+    );
+    let from_third: Vec<api::Send> = c
+        .all_sends(ListQuery::default().page(3).per_page(100))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(from_third.len(), 30);
+
+    let sent: Vec<i64> = c
+        .all_sends(ListQuery::default().status("Sent").per_page(1))
+        .map_ok(|s| s.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sent, vec![ids[5].get(), ids[77].get()]);
+
+    let one = c.send(&ids[5].get().to_string()).await.unwrap();
+    assert_eq!(one, all[5]);
+    let by_gid = c.send(&all[5].send_gid).await.unwrap();
+    assert_eq!(by_gid, all[5]);
+
+    let empty: Vec<api::Send> = c
+        .all_sends(ListQuery {
+            recipient_email: Some("nobody@example.com".into()),
+            ..ListQuery::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(empty.is_empty());
+}
+
+async fn the_change_feed_streams_until_caught_up(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Feed Client", "UTC").await;
+    let ids = app.create_sends(&org, 25).await;
+    let c = client(&app, &org.token);
+    let pages: Vec<api::ChangePage> = c
+        .changes_stream(None, Some(10))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pages.iter().map(|p| p.sends.len()).collect::<Vec<_>>(),
+        [10, 10, 5, 0]
+    );
+    let cursor = pages.last().unwrap().next_cursor.clone();
+    app.change_status(org.org.id, ids[3], "Sent", "2024-02-01T00:00:00Z", None)
+        .await;
+    let later = c.changes(Some(&cursor), None).await.unwrap();
+    assert_eq!(later.sends.len(), 1);
+    assert_eq!(later.sends[0].id, ids[3].get());
+    assert_eq!(later.sends[0].status, "Sent");
+}
+
+async fn creation_and_errors_carry_the_servers_answer(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Creator", "UTC").await;
+    let touch = app
+        .create_touch(org.org.id, "Coffee", "eGifts USA", "Coffee", "5")
+        .await;
+    app.fund(&org.user, "100").await;
+    let writer = app.create_token(&org.user, "public write", None).await;
+    let c = client(&app, &writer);
+    let created = c
+        .create_send(&api::NewSend {
+            touch_id: touch.id.get(),
+            via: "single_email_address".into(),
+            via_from: "giftwire-client tests".into(),
+            name: "Jo Recipient".into(),
+            email: "jo@example.com".into(),
+            ..api::NewSend::default()
+        })
+        .await
+        .unwrap();
+    assert!(created.success);
+    assert_eq!(created.tracking_code.len(), 40);
+    assert!(created.tracking_url.is_some());
+    let listed = c.sends_page(&ListQuery::default()).await.unwrap();
+    assert_eq!(listed.total_count, 1);
+    assert_eq!(listed.sends[0].recipient.email, "jo@example.com");
+
+    match c.send("999999").await {
+        Err(Error::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status, 404);
+            assert_eq!(message, "Send not found");
+        }
+        other => panic!("expected a 404, got {other:?}"),
+    }
+    match c.sends_page(&ListQuery::default().status("nope")).await {
+        Err(e @ Error::Api { .. }) => {
+            assert_eq!(e.status(), Some(400));
+            assert!(e.to_string().contains("is not a status"), "{e}");
+        }
+        other => panic!("expected a 400, got {other:?}"),
+    }
+    let reader = client(&app, &org.token);
+    let refused = reader
+        .create_send(&api::NewSend {
+            touch_id: touch.id.get(),
+            via: "single_email_address".into(),
+            via_from: "tests".into(),
+            name: "No".into(),
+            email: "no@example.com".into(),
+            ..api::NewSend::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+    let unknown = client(&app, "not-a-token").me().await.unwrap_err();
+    assert_eq!(unknown.status(), Some(401));
+}
+
+async fn a_429_is_retried_after_retry_after(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        TestConfig {
+            rate_limit_per_second: NonZeroU32::new(1),
+            ..TestConfig::default()
+        },
+    )
+    .await;
+    let org = app.create_org("Throttled", "UTC").await;
+    app.create_sends(&org, 3).await;
+    // Without retries, the burst runs into the limit and the error says when to come back.
+    let impatient = Client::builder(app.address.as_str())
+        .token(org.token.as_str())
+        .http_client(crate::http::client())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let mut limited = None;
+    for _ in 0..30 {
+        if let Err(e) = impatient.sends_page(&ListQuery::default()).await {
+            limited = Some(e);
+            break;
+        }
+    }
+    match limited {
+        Some(Error::Api {
+            status: 429,
+            retry_after: Some(wait),
+            ..
+        }) => assert!(wait >= Duration::from_secs(1)),
+        other => panic!("expected a 429 with Retry-After, got {other:?}"),
+    }
+    // With retries, every call of a burst succeeds, some after waiting.
+    let patient = client(&app, &org.token);
+    let started = Instant::now();
+    for _ in 0..4 {
+        let page = patient.sends_page(&ListQuery::default()).await.unwrap();
+        assert_eq!(page.total_count, 3);
+    }
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+async fn oauth_tokens_are_refreshed_before_expiry_and_after_a_401(backend: Backend) {
+    let clock = Clock::manual(at("2026-03-01T12:00:00Z"));
+    let app = spawn_with(
+        backend,
+        TestConfig {
+            clock: Some(clock.clone()),
+            ..TestConfig::default()
+        },
+    )
+    .await;
+    let org = app.create_org("Refresher", "UTC").await;
+    app.create_sends(&org, 2).await;
+    with_password(&app, &org.user).await;
+    let registered = register(&app, &org, "Sync job", CALLBACK, "public", true).await;
+    let credentials = |refresh: &str| OAuthRefresh {
+        client_id: registered.id.clone(),
+        client_secret: registered.secret.clone().unwrap(),
+        refresh_token: refresh.to_owned(),
+    };
+
+    // Told the token expires within the minute, the client refreshes before using it.
+    let first = grant(&app, &registered, &org.user.email, "public").await;
+    let c = Client::builder(app.address.as_str())
+        .token(first.access.as_str())
+        .oauth_refresh(credentials(&first.refresh))
+        .expires_in(Duration::from_secs(30))
+        .http_client(crate::http::client())
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.sends_page(&ListQuery::default())
+            .await
+            .unwrap()
+            .total_count,
+        2
+    );
+    let renewed = c.tokens().await;
+    assert_ne!(renewed.access_token, first.access);
+    assert_ne!(
+        renewed.refresh_token.as_deref(),
+        Some(first.refresh.as_str())
+    );
+    let (status, _, _) = app.get("/api/v3/send", &first.access).await;
+    assert_eq!(status, 401, "the old access token no longer works");
+
+    // Not told, it learns from the 401 of an expired token, refreshes once and goes on.
+    let second = grant(&app, &registered, &org.user.email, "public").await;
+    let c = Client::builder(app.address.as_str())
+        .token(second.access.as_str())
+        .oauth_refresh(credentials(&second.refresh))
+        .http_client(crate::http::client())
+        .build()
+        .unwrap();
+    clock.advance(3 * 3600);
+    assert_eq!(c.me().await.unwrap().email, org.user.email);
+    assert_ne!(c.tokens().await.access_token, second.access);
+
+    // A refresh the server refuses is an error of its own, with the OAuth error.
+    let c = Client::builder(app.address.as_str())
+        .token("expired-or-unknown")
+        .oauth_refresh(credentials("not-a-refresh-token"))
+        .http_client(crate::http::client())
+        .build()
+        .unwrap();
+    match c.me().await {
+        Err(Error::Refresh { status, error, .. }) => {
+            assert_eq!(status, 400);
+            assert_eq!(error, "invalid_grant");
+        }
+        other => panic!("expected a refused refresh, got {other:?}"),
+    }
+}
+
+backend_tests!(
+    pages_streams_and_filters_match_the_raw_api,
+    the_change_feed_streams_until_caught_up,
+    creation_and_errors_carry_the_servers_answer,
+    a_429_is_retried_after_retry_after,
+    oauth_tokens_are_refreshed_before_expiry_and_after_a_401,
+);
