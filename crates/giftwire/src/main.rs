@@ -17,6 +17,7 @@ use tracing_subscriber::EnvFilter;
 mod admin;
 mod cli;
 mod demo;
+mod remote;
 mod seed;
 mod webhooks;
 
@@ -121,6 +122,9 @@ async fn serve(
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Sends(command) = cli.command {
+        return remote::sends(command).await;
+    }
     let database = match (&cli.database, &cli.command) {
         (Some(url), _) => url.clone(),
         (None, Command::Demo(_)) => DEMO_DATABASE.to_owned(),
@@ -206,6 +210,7 @@ async fn run(cli: Cli) -> Result<()> {
             serde_json::to_value(worker.tick().await?)?
         }
         Command::Webhook(c) => webhooks::webhook(store.as_ref(), &clock, key, c).await?,
+        Command::Sends(_) => anyhow::bail!("sends commands are answered before the store opens"),
         Command::Outbox(cli::OutboxCommand::List { org, limit }) => {
             admin::outbox(store.as_ref(), org.map(OrgId::new), limit).await?
         }

@@ -1967,3 +1967,123 @@ fn on_postgresql_only_serve_creates_a_sealing_key_in_the_working_directory() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `giftwire sends list` and `giftwire sends sync` read a running server over HTTP with its
+/// token (here the demo's), with no database of their own.
+#[test]
+fn sends_list_and_sync_read_a_server_over_http() {
+    let cli = Cli::new();
+    let (_server, token, url, _) = start_demo(&cli);
+    let base = url.split("/api/").next().unwrap().to_owned();
+    let remote = |extra: &[&str]| -> Output {
+        let mut args = vec!["sends"];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_giftwire"))
+            .args(&args)
+            .env("GIFTWIRE_URL", &base)
+            .env("GIFTWIRE_TOKEN", &token)
+            .env_remove("GIFTWIRE_DATABASE_URL")
+            .current_dir(cli.dir.path())
+            .output()
+            .unwrap()
+    };
+    let text = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout.clone()).unwrap()
+    };
+
+    // Every page as NDJSON: the organization's 1,200 sends in order, the listing's objects.
+    let all = text(&remote(&["list", "--all", "--format", "ndjson"]));
+    let sends: Vec<Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sends.len(), 1200);
+    let (_, first_page) = get_json(&format!("{base}/api/v3/send?per_page=100"), &token);
+    assert_eq!(Value::Array(sends[..100].to_vec()), first_page["sends"]);
+    assert!(
+        sends
+            .windows(2)
+            .all(|w| w[0]["id"].as_i64() < w[1]["id"].as_i64())
+    );
+
+    // Filtered, as one JSON array; the same as the API's filtered listing.
+    let sent: Value = serde_json::from_str(&text(&remote(&[
+        "list", "--all", "--status", "Sent", "--format", "json",
+    ])))
+    .unwrap();
+    let sent = sent.as_array().unwrap();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|s| s["status"] == "Sent"));
+    let (_, filtered) = get_json(
+        &format!("{base}/api/v3/send?status=Sent&per_page=1"),
+        &token,
+    );
+    assert_eq!(filtered["total_count"], sent.len());
+
+    // One page as CSV (a header and its rows) and as a table.
+    let csv = text(&remote(&["list", "--per-page", "5", "--format", "csv"]));
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 6);
+    assert!(rows[0].starts_with("id,send_gid,type,"), "{}", rows[0]);
+    let table = text(&remote(&["list", "--page", "2"]));
+    assert_eq!(table.lines().count(), 11, "{table}");
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(&sends[10]["id"].to_string())
+    );
+
+    // A bad filter: the server's message, and a failure.
+    let bad = remote(&["list", "--status", "Lost"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a status"));
+
+    // sync: everything the first time, nothing the second, then only the new send.
+    let state = cli.dir.path().join("copy.json");
+    let state_arg = state.to_str().unwrap();
+    let report: Value =
+        serde_json::from_str(&text(&remote(&["sync", "--state", state_arg]))).unwrap();
+    assert_eq!(report["changed"], 1200);
+    assert_eq!(report["total"], 1200);
+    let report: Value =
+        serde_json::from_str(&text(&remote(&["sync", "--state", state_arg]))).unwrap();
+    assert_eq!(report["changed"], 0);
+    let user = sends[0]["sender"]["id"].as_i64().unwrap();
+    let touch = sends[0]["touch"]["id"].as_i64().unwrap();
+    let created = cli.send(user, touch);
+    let report: Value = serde_json::from_str(&text(&remote(&[
+        "sync", "--state", state_arg, "--limit", "7",
+    ])))
+    .unwrap();
+    assert_eq!(report["changed"], 1);
+    assert_eq!(report["total"], 1201);
+    let copy: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(
+        copy["sends"][created["id"].to_string()]["recipient"]["email"],
+        "johndoe@acme.com"
+    );
+    assert_eq!(copy["url"].as_str().unwrap().trim_end_matches('/'), base);
+
+    // A state file is a copy of one server only.
+    let other = Command::new(env!("CARGO_BIN_EXE_giftwire"))
+        .args([
+            "sends",
+            "sync",
+            "--state",
+            state_arg,
+            "--url",
+            "http://127.0.0.1:9/",
+        ])
+        .env("GIFTWIRE_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("is a copy of"));
+}
