@@ -31,6 +31,10 @@ pub(crate) trait SendSql: Send {
     ) -> Result<SendRecord, StoreError>;
     /// A send created in this transaction (no history yet).
     async fn load_new_send(&mut self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError>;
+    /// Orders this transaction's changes of the organization's sends after those of every
+    /// transaction that called it before, until this one ends (so change feed positions grow in
+    /// commit order, migration 0010). Called first, before any other lock is taken.
+    async fn order_changes(&mut self, org: OrgId) -> Result<(), StoreError>;
     async fn load_delivery(
         &mut self,
         org: OrgId,
@@ -119,6 +123,7 @@ pub(crate) async fn create_send<C: SendSql>(
     org: OrgId,
     new: &NewSend,
 ) -> Result<SendRecord, StoreError> {
+    conn.order_changes(org).await?;
     let id = conn.insert_send(org, new).await?;
     let send = conn.load_new_send(org, id).await?;
     let draw = NewMovement {
@@ -255,6 +260,7 @@ pub(crate) async fn change_status<C: SendSql>(
     id: SendId,
     change: StatusChange,
 ) -> Result<SendRecord, StoreError> {
+    conn.order_changes(org).await?;
     let mut send = conn.load_send(org, id, true).await?;
     let transition = lifecycle::plan(&state_of(&send), &change)?;
     record_transition(conn, org, &mut send, transition, None).await?;
@@ -280,6 +286,7 @@ pub(crate) async fn create_api_sends<C: SendSql>(
     orders: Vec<SendOrder>,
     claim: Option<IdempotencyClaim>,
 ) -> Result<Created, StoreError> {
+    conn.order_changes(org).await?;
     if let Some(claim) = &claim
         && let Some((hash, ids)) = conn.idempotency_key(org, &claim.key).await?
     {
@@ -357,6 +364,7 @@ pub(crate) async fn confirm_address<C: SendSql>(
     address: &Address,
     at: Timestamp,
 ) -> Result<SendRecord, StoreError> {
+    conn.order_changes(org).await?;
     let mut send = conn.load_send(org, id, true).await?;
     let change = StatusChange {
         status: SendStatus::Processing,
@@ -376,6 +384,7 @@ pub(crate) async fn apply_deadline<C: SendSql>(
     deadline: &Deadline,
     now: Timestamp,
 ) -> Result<Option<SendRecord>, StoreError> {
+    conn.order_changes(deadline.org).await?;
     if !conn.take_deadline(deadline, now).await? {
         return Ok(None);
     }

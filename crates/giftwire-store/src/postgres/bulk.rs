@@ -89,6 +89,7 @@ pub(super) async fn insert(
     if sends.is_empty() {
         return Ok(BulkLoaded::default());
     }
+    crate::flows::SendSql::order_changes(&mut *conn, org).await?;
     check_references(conn, org, sends).await?;
     let first_seq = super::sends::reserve_seqs(conn, org, sends.len() as u64).await?;
     // The organization's row is locked, so these ids grow with org_seq like single creations'.

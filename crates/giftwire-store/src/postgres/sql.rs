@@ -26,6 +26,16 @@ impl SendSql for PgConnection {
         sends::load_send(self, org, id, lock).await
     }
 
+    /// The organization's advisory lock of send changes, held to the end of the transaction.
+    async fn order_changes(&mut self, org: OrgId) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7348))")
+            .bind(org.get().to_string())
+            .execute(&mut *self)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn load_new_send(&mut self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
         sends::load_new_send(self, org, id).await
     }
@@ -125,7 +135,7 @@ impl SendSql for PgConnection {
         .map_err(db_err)?;
         sqlx::query(
             "UPDATE sends SET cost = $3::numeric, version = version + 1, status = $4, \
-             change_xid = pg_current_xact_id(), change_seq = nextval('send_changes') \
+             change_seq = nextval('send_changes') \
              WHERE org_id = $1 AND id = $2",
         )
         .bind(org.get())

@@ -182,16 +182,12 @@ impl SendFeedStore for SqliteStore {
         })
     }
 
-    /// Epochs are always 0 here: after a position of a later epoch there is nothing.
     async fn send_changes(
         &self,
         org: OrgId,
         after: ChangePosition,
         limit: u32,
     ) -> Result<Vec<SendChange>, StoreError> {
-        if after.epoch > 0 {
-            return Ok(Vec::new());
-        }
         let mut tx = self.read_tx().await?;
         let rows = sqlx::query(
             "SELECT change_seq, org_seq FROM sends \
@@ -212,9 +208,7 @@ impl SendFeedStore for SqliteStore {
         let sends = sends::load_at(&mut tx, org, &positions).await?;
         tx.commit().await.map_err(db_err)?;
         crate::records::in_change_order(
-            changed
-                .iter()
-                .map(|&(seq, _)| ChangePosition { epoch: 0, seq }),
+            changed.iter().map(|&(seq, _)| ChangePosition { seq }),
             sends,
         )
     }

@@ -26,6 +26,11 @@ impl SendSql for SqliteConnection {
         sends::load_send(self, org, id).await
     }
 
+    /// Nothing to do: a write transaction holds the database's only write lock throughout.
+    async fn order_changes(&mut self, _org: OrgId) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn load_new_send(&mut self, org: OrgId, id: SendId) -> Result<SendRecord, StoreError> {
         sends::load_new_send(self, org, id).await
     }

@@ -553,19 +553,20 @@ async fn the_export_streams_the_listings_objects_as_ndjson_and_csv(backend: Back
     assert_eq!(response.status(), 401);
 }
 
-/// PostgreSQL commits transactions in any order: a change whose transaction began first can
-/// become visible after later ones. A transaction holds a change of one send open (as the
-/// store's status update writes it) while another send is created and committed: the feed
-/// answers neither until the held one commits, then both, the held one first — a reader that
-/// had moved past the later one would never have seen the earlier one.
+/// PostgreSQL commits transactions in any order, so positions taken in one order could become
+/// visible in another, and a reader that moved past a later one would never see an earlier one.
+/// A change of the organization holds its lock (as the store's writes take it, first) while
+/// another send is created: the creation waits for it, the feed shows neither meanwhile, and
+/// once the held change commits both come, in commit order. (Without the lock, the creation
+/// commits first with a larger position and this test fails.)
 #[tokio::test]
 #[cfg_attr(
     not(giftwire_pg),
     ignore = "PostgreSQL only: set GIFTWIRE_TEST_POSTGRES_URL to run it"
 )]
-async fn postgres_feed_waits_for_a_change_that_commits_late() {
-    let app = spawn(Backend::Postgres).await;
-    let org = app.create_org("Late", "UTC").await;
+async fn postgres_changes_of_one_organization_become_visible_in_position_order() {
+    let app = Arc::new(spawn(Backend::Postgres).await);
+    let org = Arc::new(app.create_org("Late", "UTC").await);
     let first = app.create_sends(&org, 1).await[0];
     let (seen, cursor) = follow(&app, &org.token, None, 100).await;
     assert_eq!(feed_ids(&seen), vec![first.get()]);
@@ -574,24 +575,35 @@ async fn postgres_feed_waits_for_a_change_that_commits_late() {
         .await
         .unwrap();
     sqlx::query("BEGIN").execute(&mut held).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7348))")
+        .bind(org.org.id.get().to_string())
+        .execute(&mut held)
+        .await
+        .unwrap();
     sqlx::query(
-        "UPDATE sends SET version = version + 1, change_xid = pg_current_xact_id(), \
-         change_seq = nextval('send_changes') WHERE id = $1",
+        "UPDATE sends SET version = version + 1, change_seq = nextval('send_changes') \
+         WHERE id = $1",
     )
     .bind(first.get())
     .execute(&mut held)
     .await
     .unwrap();
 
-    let later = app.create_sends(&org, 1).await[0];
-    let (early, same) = follow(&app, &org.token, Some(cursor.clone()), 100).await;
+    let creating = tokio::spawn({
+        let (app, org) = (app.clone(), org.clone());
+        async move { app.create_sends(&org, 1).await[0] }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        early.is_empty(),
-        "the feed answered a change above one still uncommitted: {early:?}"
+        !creating.is_finished(),
+        "a creation committed while an earlier change of its organization was open"
     );
+    let (early, same) = follow(&app, &org.token, Some(cursor.clone()), 100).await;
+    assert!(early.is_empty(), "{early:?}");
     assert_eq!(same, cursor);
 
     sqlx::query("COMMIT").execute(&mut held).await.unwrap();
+    let later = creating.await.unwrap();
     let (both, _) = follow(&app, &org.token, Some(cursor), 100).await;
     assert_eq!(feed_ids(&both), vec![first.get(), later.get()]);
 }
