@@ -18,16 +18,19 @@ PORT=${GW_PORT:-8446}
 mkdir -p "$DIR"
 trap '[ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
-dataset() { # BINARY FILE: one organization of 1,000,000 sends (the same for every binary: --seed 1)
-  [ -f "$2" ] && return 0
+dataset() { # BINARY URL: one organization of 1,000,000 sends (the same for every binary: --seed 1)
+  "$1" --database "$2" org list 2>/dev/null | grep -q '"send_count":1000000' && return 0
   echo "== seeding 1,000,000 sends into $2 with $1" >&2
   local t0=$(date +%s%N)
-  "$1" --database "sqlite://$2" org create --name "Bench org 1" --time-zone America/Los_Angeles >/dev/null
-  "$1" --database "sqlite://$2" seed --org 1 --sends 1000000 --seed 1 >/dev/null
+  "$1" --database "$2" org create --name "Bench org 1" --time-zone America/Los_Angeles >/dev/null
+  "$1" --database "$2" seed --org 1 --sends 1000000 --seed 1 >/dev/null
   echo "== seeded in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
 }
-dataset "$BIN" "$DIR/filters.db"
-[ -n "${BASE_BIN:-}" ] && dataset "$BASE_BIN" "$DIR/filters-base.db"
+dataset "$BIN" "sqlite://$DIR/filters.db"
+[ -n "${BASE_BIN:-}" ] && dataset "$BASE_BIN" "sqlite://$DIR/filters-base.db"
+# FILTERS_PG_URL=postgres://.../db (an empty database, or one this script seeded): the filtered
+# pages on PostgreSQL as well (the same seed gives the same sends).
+[ -n "${FILTERS_PG_URL:-}" ] && dataset "$BIN" "$FILTERS_PG_URL"
 
 token() { # BINARY DB: a reader's token in organization 1
   local user
@@ -68,16 +71,16 @@ FILTERED=(
   "type=eGifts USA page 1|/api/v3/send?type=eGifts%20USA&per_page=100"
   "touch_id page 1|/api/v3/send?touch_id=$TOUCH&per_page=100"
   "sender_id page 1|/api/v3/send?sender_id=$SENDER&per_page=100"
-  "created in one month page 1|/api/v3/send?created_after=2024-03-01&created_before=2024-04-01&per_page=100"
+  "created in one month page 1|/api/v3/send?created_after=2026-03-01&created_before=2026-04-01&per_page=100"
   "recipient_email|/api/v3/send?recipient_email=$EMAIL&per_page=100"
   "changes from the start, limit 100|/api/v3/send/changes?limit=100"
 )
 
-run() { # BINARY DB LABEL ENTRIES...
+run() { # BINARY URL LABEL ENTRIES...
   local bin=$1 db=$2 label=$3; shift 3
   local tok
-  tok=$(token "$bin" "sqlite://$db")
-  BIN=$bin serve "sqlite://$db" "$PORT" "$DIR/filters-serve.log"
+  tok=$(token "$bin" "$db")
+  BIN=$bin serve "$db" "$PORT" "$DIR/filters-serve.log"
   echo "== $label" >&2
   for entry in "$@"; do measure "${entry%%|*}" "$tok" "${entry#*|}"; done
   kill -TERM "$PID" && wait "$PID" || true
@@ -85,6 +88,9 @@ run() { # BINARY DB LABEL ENTRIES...
 }
 
 if [ -n "${BASE_BIN:-}" ]; then
-  run "$BASE_BIN" "$DIR/filters-base.db" "before ($BASE_BIN), unfiltered" "${UNFILTERED[@]}"
+  run "$BASE_BIN" "sqlite://$DIR/filters-base.db" "before ($BASE_BIN), unfiltered" "${UNFILTERED[@]}"
 fi
-run "$BIN" "$DIR/filters.db" "this revision" "${UNFILTERED[@]}" "${FILTERED[@]}"
+run "$BIN" "sqlite://$DIR/filters.db" "this revision, SQLite" "${UNFILTERED[@]}" "${FILTERED[@]}"
+if [ -n "${FILTERS_PG_URL:-}" ]; then
+  run "$BIN" "$FILTERS_PG_URL" "this revision, PostgreSQL" "${UNFILTERED[@]}" "${FILTERED[@]}"
+fi

@@ -172,3 +172,55 @@ pub struct SendCreated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_confirmation_link: Option<String>,
 }
+
+/// The body of `POST /api/v3/send/{id}/status_updates` (fulfillment partners).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReport {
+    pub status: String,
+    /// RFC 3339; now when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_total_cost: Option<String>,
+}
+
+/// The body of `POST /api/v3/send/generate_egift_links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateEgiftLinks {
+    pub send: EgiftLinksOrder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgiftLinksOrder {
+    /// Always `generate_egift_links`.
+    pub via: String,
+    pub via_from: String,
+    pub touch_id: i64,
+    pub recipient_users: Vec<LinkRecipient>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRecipient {
+    pub email: String,
+}
+
+/// The answer of Generate eGift Links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgiftLinks {
+    pub success: bool,
+    pub message: String,
+    pub egift_links: Vec<EgiftLink>,
+    pub expiration_days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgiftLink {
+    pub egift_link: String,
+    pub recipient_email_or_phone_number: String,
+}

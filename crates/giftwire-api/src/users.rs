@@ -52,3 +52,22 @@ pub struct Invited {
     pub invitation_status: String,
     pub expires_at: String,
 }
+
+/// The body of `POST /api/v3/users` (Invite New User): `{"user": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invite {
+    pub user: NewUser,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// `regular` or `manager`.
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_group_id: Option<i64>,
+}

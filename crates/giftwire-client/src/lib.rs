@@ -1,6 +1,9 @@
 //! A typed async client of the giftwire API (wire-compatible with Sendoso's): a page of sends,
-//! every page as a [`Stream`](futures_util::Stream), the change feed, one send, Create Send, the
-//! current user.
+//! every page as a [`Stream`](futures_util::Stream), the change feed (one call, or a stream until
+//! caught up), the export, one send, Create Send, eGift links, fulfillment status reports, users
+//! (and invitations), team groups, touches, webhook endpoints and their deliveries. The SCIM
+//! provisioning API (its own protocol, for identity providers), the OAuth pages (for browsers)
+//! and the recipient pages are not in it; the OAuth token endpoint is used to refresh tokens.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), giftwire_client::Error> {
@@ -36,6 +39,8 @@ use url::Url;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// The longest wait before a retry, by default, whatever `Retry-After` asks.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+/// Pages fetched at once when streaming every page, by default.
+pub const DEFAULT_PAGE_CONCURRENCY: usize = 4;
 /// An access token this close to its expiry is refreshed before it is used.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
@@ -126,10 +131,17 @@ pub struct ClientBuilder {
     expires_in: Option<Duration>,
     max_retries: u32,
     max_retry_wait: Duration,
+    page_concurrency: usize,
     http: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
+    /// Pages [`Client::pages`] and [`Client::all_sends`] fetch at once (at least 1).
+    pub fn page_concurrency(mut self, pages: usize) -> Self {
+        self.page_concurrency = pages.max(1);
+        self
+    }
+
     /// The access token (an operator's token or an OAuth access token).
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
@@ -195,6 +207,7 @@ impl ClientBuilder {
                 }),
                 max_retries: self.max_retries,
                 max_retry_wait: self.max_retry_wait,
+                page_concurrency: self.page_concurrency,
             }),
         })
     }
@@ -284,6 +297,7 @@ struct Inner {
     credentials: Mutex<Credentials>,
     max_retries: u32,
     max_retry_wait: Duration,
+    page_concurrency: usize,
 }
 
 /// The most sends a page of the listing holds.
@@ -299,6 +313,7 @@ impl Client {
             expires_in: None,
             max_retries: DEFAULT_MAX_RETRIES,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            page_concurrency: DEFAULT_PAGE_CONCURRENCY,
             http: None,
         }
     }
@@ -334,32 +349,54 @@ impl Client {
             .boxed()
     }
 
-    /// Every page the query holds, from its page (or the first) to the last non-empty one.
+    /// Every page the query holds, from its page (or the first) to the last non-empty one, in
+    /// order. The first page tells how many there are; the rest are then fetched
+    /// [`ClientBuilder::page_concurrency`] at a time (4 by default), answered in order.
     pub fn pages(
         &self,
         query: ListQuery,
     ) -> impl Stream<Item = Result<api::SendList, Error>> + use<> {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
         let per_page = query.per_page.unwrap_or(MAX_PER_PAGE);
         let first = query.page.unwrap_or(1);
+        let concurrency = self.inner.page_concurrency;
         let client = self.clone();
-        futures_util::stream::try_unfold(Some(first), move |page| {
-            let client = client.clone();
-            let query = query.clone();
+        let head = {
+            let (client, query) = (client.clone(), query.clone());
             async move {
-                let Some(page) = page else {
-                    return Ok(None);
-                };
-                let list = client
-                    .sends_page(&query.page(page).per_page(per_page))
-                    .await?;
-                if list.sends.is_empty() {
-                    return Ok(None);
-                }
-                let seen = u64::from(page) * u64::from(list.per_page);
-                let next = (seen < list.total_count).then_some(page + 1);
-                Ok(Some((list, next)))
+                client
+                    .sends_page(&query.page(first).per_page(per_page))
+                    .await
             }
-        })
+        };
+        futures_util::stream::once(head)
+            .map_ok(move |list| {
+                // Pages after the first, up to the one holding the last send counted.
+                let per = u64::from(list.per_page.max(1));
+                let last = list.total_count.div_ceil(per).min(u64::from(u32::MAX)) as u32;
+                let rest = if list.sends.is_empty() {
+                    0..0
+                } else {
+                    first.saturating_add(1)..last.saturating_add(1)
+                };
+                let (client, query) = (client.clone(), query.clone());
+                let rest = futures_util::stream::iter(rest)
+                    .map(move |page| {
+                        let (client, query) = (client.clone(), query.clone());
+                        async move {
+                            client
+                                .sends_page(&query.page(page).per_page(per_page))
+                                .await
+                        }
+                    })
+                    .buffered(concurrency)
+                    // Sends created while paging may add pages; a page emptied meanwhile ends it.
+                    .try_take_while(|list| std::future::ready(Ok(!list.sends.is_empty())));
+                futures_util::stream::once(std::future::ready(Ok(list)))
+                    .try_filter(|list| std::future::ready(!list.sends.is_empty()))
+                    .chain(rest)
+            })
+            .try_flatten()
     }
 
     /// One send, by id or `send_gid` (`GET /api/v3/send/{id}`).
@@ -410,23 +447,225 @@ impl Client {
 
     /// Create Send (`POST /api/v3/send`), with a fresh `Idempotency-Key` kept across retries.
     pub async fn create_send(&self, send: &api::NewSend) -> Result<api::SendCreated, Error> {
-        let key = format!("giftwire-client-{:032x}", rand::random::<u128>());
         let body = api::CreateSend { send: send.clone() };
-        let url = self.url("api/v3/send", &[]);
-        let response = self
-            .execute(|http, token| {
-                http.request(Method::POST, url.clone())
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", &key)
-                    .json(&body)
-            })
-            .await?;
-        decode(response).await
+        let key = idempotency_key();
+        self.send_json(Method::POST, "api/v3/send", Some(&body), Some(&key))
+            .await
     }
 
     /// The token's user (`GET /api/v3/me`), how integrations check a connection.
     pub async fn me(&self) -> Result<api::users::Me, Error> {
         self.get_json("api/v3/me", &[]).await
+    }
+
+    /// A page of the organization's active users (`GET /api/v3/users`).
+    pub async fn users(&self, page: Page) -> Result<api::users::UserList, Error> {
+        self.get_json("api/v3/users", &page.pairs()).await
+    }
+
+    /// One user of the organization (`GET /api/v3/users/{id}`).
+    pub async fn user(&self, id: i64) -> Result<api::users::User, Error> {
+        self.get_json(&format!("api/v3/users/{id}"), &[]).await
+    }
+
+    /// Invite New User (`POST /api/v3/users`, scope update).
+    pub async fn invite_user(
+        &self,
+        user: &api::users::NewUser,
+    ) -> Result<api::users::Invited, Error> {
+        let body = api::users::Invite { user: user.clone() };
+        self.send_json(Method::POST, "api/v3/users", Some(&body), None)
+            .await
+    }
+
+    /// A page of the organization's team groups (`GET /api/v3/groups`).
+    pub async fn groups(&self, page: Page) -> Result<api::groups::GroupList, Error> {
+        self.get_json("api/v3/groups", &page.pairs()).await
+    }
+
+    /// A team group's active users (`GET /api/v3/groups/{id}/members`).
+    pub async fn group_members(&self, id: i64) -> Result<Vec<api::groups::Member>, Error> {
+        self.get_json(&format!("api/v3/groups/{id}/members"), &[])
+            .await
+    }
+
+    /// A page of active touches (`GET /api/v3/touches`), of one delivery type (`mail`,
+    /// `email`) when given.
+    pub async fn touches(
+        &self,
+        page: Page,
+        delivery_type: Option<&str>,
+    ) -> Result<api::touches::TouchList, Error> {
+        let mut pairs = page.pairs();
+        if let Some(kind) = delivery_type {
+            pairs.push(("delivery_type", kind.to_owned()));
+        }
+        self.get_json("api/v3/touches", &pairs).await
+    }
+
+    /// One active touch (`GET /api/v3/touches/{id}`).
+    pub async fn touch(&self, id: i64) -> Result<api::touches::Touch, Error> {
+        let shown: api::touches::TouchShown =
+            self.get_json(&format!("api/v3/touches/{id}"), &[]).await?;
+        Ok(shown.touch)
+    }
+
+    /// Records a status change reported by a fulfillment partner
+    /// (`POST /api/v3/send/{id}/status_updates`, scope fulfillment); the send afterwards.
+    pub async fn report_status(
+        &self,
+        id: &str,
+        report: &api::StatusReport,
+    ) -> Result<api::Send, Error> {
+        let path = format!("api/v3/send/{}/status_updates", encode_segment(id));
+        let shown: api::SendShown = self
+            .send_json(Method::POST, &path, Some(report), None)
+            .await?;
+        Ok(shown.send)
+    }
+
+    /// Generate eGift Links (`POST /api/v3/send/generate_egift_links`): one eGift and link per
+    /// recipient, with an `Idempotency-Key` kept across retries.
+    pub async fn generate_egift_links(
+        &self,
+        touch_id: i64,
+        via_from: &str,
+        emails: &[&str],
+    ) -> Result<api::EgiftLinks, Error> {
+        let body = api::GenerateEgiftLinks {
+            send: api::EgiftLinksOrder {
+                via: "generate_egift_links".to_owned(),
+                via_from: via_from.to_owned(),
+                touch_id,
+                recipient_users: emails
+                    .iter()
+                    .map(|e| api::LinkRecipient {
+                        email: (*e).to_owned(),
+                    })
+                    .collect(),
+            },
+        };
+        let key = idempotency_key();
+        self.send_json(
+            Method::POST,
+            "api/v3/send/generate_egift_links",
+            Some(&body),
+            Some(&key),
+        )
+        .await
+    }
+
+    /// Every send the query's filters hold, streamed by the server
+    /// (`GET /api/v3/send/export`): NDJSON lines or CSV, as the bytes arrive (gzip is decoded
+    /// when the HTTP client was built to).
+    pub async fn export(
+        &self,
+        format: ExportFormat,
+        query: &ListQuery,
+    ) -> Result<impl Stream<Item = Result<bytes::Bytes, Error>> + use<>, Error> {
+        use futures_util::TryStreamExt as _;
+        let mut pairs = vec![("format", format.as_str().to_owned())];
+        pairs.extend(query.filter_pairs());
+        let url = self.url("api/v3/send/export", &pairs);
+        let response = self
+            .execute(|http, token| http.get(url.clone()).bearer_auth(token))
+            .await?;
+        Ok(response.bytes_stream().map_err(Error::Transport))
+    }
+
+    /// A page of the organization's webhook endpoints (`GET /api/v3/webhook_endpoints`, scope
+    /// update).
+    pub async fn webhook_endpoints(
+        &self,
+        page: Page,
+    ) -> Result<api::webhooks::EndpointList, Error> {
+        self.get_json("api/v3/webhook_endpoints", &page.pairs())
+            .await
+    }
+
+    /// A new webhook endpoint, with its signing secret (shown only now).
+    pub async fn create_webhook_endpoint(
+        &self,
+        endpoint: &api::webhooks::NewEndpoint,
+    ) -> Result<api::webhooks::CreatedEndpoint, Error> {
+        self.send_json(
+            Method::POST,
+            "api/v3/webhook_endpoints",
+            Some(endpoint),
+            None,
+        )
+        .await
+    }
+
+    pub async fn webhook_endpoint(&self, id: i64) -> Result<api::webhooks::WebhookEndpoint, Error> {
+        self.get_json(&format!("api/v3/webhook_endpoints/{id}"), &[])
+            .await
+    }
+
+    /// Changes what `changes` gives of an endpoint; the endpoint afterwards.
+    pub async fn update_webhook_endpoint(
+        &self,
+        id: i64,
+        changes: &api::webhooks::EndpointChanges,
+    ) -> Result<api::webhooks::WebhookEndpoint, Error> {
+        let path = format!("api/v3/webhook_endpoints/{id}");
+        self.send_json(Method::PATCH, &path, Some(changes), None)
+            .await
+    }
+
+    /// Deletes an endpoint and its deliveries.
+    pub async fn delete_webhook_endpoint(&self, id: i64) -> Result<(), Error> {
+        let url = self.url(&format!("api/v3/webhook_endpoints/{id}"), &[]);
+        self.execute(|http, token| http.delete(url.clone()).bearer_auth(token))
+            .await?;
+        Ok(())
+    }
+
+    /// A new signing secret; the previous one keeps signing for 24 hours.
+    pub async fn rotate_webhook_secret(
+        &self,
+        id: i64,
+    ) -> Result<api::webhooks::RotatedSecret, Error> {
+        let path = format!("api/v3/webhook_endpoints/{id}/rotate_secret");
+        self.send_json::<(), _>(Method::POST, &path, None, None)
+            .await
+    }
+
+    /// A page of an endpoint's deliveries, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        id: i64,
+        page: Page,
+    ) -> Result<api::webhooks::DeliveryList, Error> {
+        self.get_json(
+            &format!("api/v3/webhook_endpoints/{id}/deliveries"),
+            &page.pairs(),
+        )
+        .await
+    }
+
+    /// Sends a JSON body (or none) and decodes the JSON answer; `key` as `Idempotency-Key`.
+    async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        key: Option<&str>,
+    ) -> Result<T, Error> {
+        let url = self.url(path, &[]);
+        let response = self
+            .execute(|http, token| {
+                let mut request = http.request(method.clone(), url.clone()).bearer_auth(token);
+                if let Some(key) = key {
+                    request = request.header("Idempotency-Key", key);
+                }
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                request
+            })
+            .await?;
+        decode(response).await
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -553,6 +792,54 @@ impl Client {
             ..refresh
         });
         Ok(())
+    }
+}
+
+/// A fresh `Idempotency-Key`: 128 random bits.
+fn idempotency_key() -> String {
+    format!("giftwire-client-{:032x}", rand::random::<u128>())
+}
+
+/// `page` and `per_page` of the documented lists (the server's defaults when absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl Page {
+    pub fn new(page: u32, per_page: u32) -> Page {
+        Page {
+            page: Some(page),
+            per_page: Some(per_page),
+        }
+    }
+
+    fn pairs(self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(page) = self.page {
+            pairs.push(("page", page.to_string()));
+        }
+        if let Some(per_page) = self.per_page {
+            pairs.push(("per_page", per_page.to_string()));
+        }
+        pairs
+    }
+}
+
+/// The formats of the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Csv => "csv",
+        }
     }
 }
 

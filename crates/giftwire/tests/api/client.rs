@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt as _;
-use giftwire_client::{Client, Error, ListQuery, OAuthRefresh, api};
+use giftwire_client::{Client, Error, ExportFormat, ListQuery, OAuthRefresh, Page, api};
 use giftwire_core::Clock;
 
 use crate::helpers::{Backend, TestApp, TestConfig, at, backend_tests, spawn, spawn_with};
@@ -278,7 +278,141 @@ async fn oauth_tokens_are_refreshed_before_expiry_and_after_a_401(backend: Backe
     }
 }
 
+/// Every other route of the API through the client: the same answers as raw HTTP.
+async fn every_other_route_answers_as_over_raw_http(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Everything", "Europe/Berlin").await;
+    let touch = app
+        .create_touch(org.org.id, "Coffee", "eGifts USA", "Coffee", "5")
+        .await;
+    app.fund(&org.user, "100").await;
+    let token = app
+        .create_token(&org.user, "public write update fulfillment", None)
+        .await;
+    let c = client(&app, &token);
+    let raw = |path: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.get(path, &token).await.2 }
+    };
+
+    let me = c.me().await.unwrap();
+    assert_eq!(serde_json::to_value(&me).unwrap(), raw("/api/v3/me").await);
+    let users = c.users(Page::new(1, 1)).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&users).unwrap(),
+        raw("/api/v3/users?page=1&per_page=1").await
+    );
+    assert_eq!(
+        c.user(org.user.id.get()).await.unwrap().email,
+        org.user.email
+    );
+    let groups = c.groups(Page::default()).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&groups).unwrap(),
+        raw("/api/v3/groups").await
+    );
+    let members = c.group_members(org.team.get()).await.unwrap();
+    assert_eq!(members.len(), 1);
+    let touches = c.touches(Page::default(), Some("email")).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&touches).unwrap(),
+        raw("/api/v3/touches?delivery_type=email").await
+    );
+    assert_eq!(c.touch(touch.id.get()).await.unwrap().name, "Coffee");
+    let invited = c
+        .invite_user(&api::users::NewUser {
+            first_name: "New".into(),
+            last_name: "Colleague".into(),
+            email: "new.colleague@example.com".into(),
+            role: "regular".into(),
+            team_group_id: Some(org.team.get()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(invited.invitation_status, "pending");
+
+    let links = c
+        .generate_egift_links(touch.id.get(), "tests", &["a@example.com", "b@example.com"])
+        .await
+        .unwrap();
+    assert_eq!(links.egift_links.len(), 2);
+    let first = c
+        .all_sends(ListQuery::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let opened = c
+        .report_status(
+            &first[0].id.to_string(),
+            &api::StatusReport {
+                status: "Opened".into(),
+                ..api::StatusReport::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened.status, "Opened");
+
+    let mut export = std::pin::pin!(
+        c.export(ExportFormat::Ndjson, &ListQuery::default().status("Opened"))
+            .await
+            .unwrap()
+    );
+    let mut bytes = Vec::new();
+    while let Some(chunk) = export.try_next().await.unwrap() {
+        bytes.extend_from_slice(&chunk);
+    }
+    let lines: Vec<api::Send> = String::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, vec![opened.clone()]);
+
+    let created = c
+        .create_webhook_endpoint(&api::webhooks::NewEndpoint {
+            url: "https://hooks.example.com/giftwire".into(),
+            events: Some(vec!["send.delivered".into()]),
+            description: None,
+        })
+        .await
+        .unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    let id = created.endpoint.id;
+    let listed = c.webhook_endpoints(Page::default()).await.unwrap();
+    assert_eq!(listed.endpoints, vec![created.endpoint.clone()]);
+    let changed = c
+        .update_webhook_endpoint(
+            id,
+            &api::webhooks::EndpointChanges {
+                enabled: Some(false),
+                ..api::webhooks::EndpointChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!changed.enabled);
+    assert_eq!(c.webhook_endpoint(id).await.unwrap(), changed);
+    let rotated = c.rotate_webhook_secret(id).await.unwrap();
+    assert_ne!(rotated.secret, created.secret);
+    assert_eq!(
+        c.webhook_deliveries(id, Page::default())
+            .await
+            .unwrap()
+            .total_deliveries,
+        0
+    );
+    c.delete_webhook_endpoint(id).await.unwrap();
+    assert_eq!(
+        c.webhook_endpoint(id).await.unwrap_err().status(),
+        Some(404)
+    );
+}
+
 backend_tests!(
+    every_other_route_answers_as_over_raw_http,
     pages_streams_and_filters_match_the_raw_api,
     the_change_feed_streams_until_caught_up,
     creation_and_errors_carry_the_servers_answer,
