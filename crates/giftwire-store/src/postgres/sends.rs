@@ -246,7 +246,28 @@ pub(super) async fn insert_send(
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
+    count_new(conn, org, giftwire_core::SendStatus::Pending, 1).await?;
     Ok(SendId::new(row.int(0)?))
+}
+
+/// Adds `n` sends in `status` to the organization's counts (migration 0011).
+pub(super) async fn count_new(
+    conn: &mut PgConnection,
+    org: OrgId,
+    status: giftwire_core::SendStatus,
+    n: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO send_status_counts (org_id, status, n) VALUES ($1, $2, $3) \
+         ON CONFLICT (org_id, status) DO UPDATE SET n = send_status_counts.n + excluded.n",
+    )
+    .bind(org.get())
+    .bind(status.as_str())
+    .bind(n as i64)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 pub(super) async fn insert_deadline(
@@ -312,8 +333,12 @@ pub(super) async fn load_at(
     org: OrgId,
     positions: &[i64],
 ) -> Result<Vec<SendRecord>, StoreError> {
-    if positions.is_empty() {
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
         return Ok(Vec::new());
+    };
+    if last - first + 1 == positions.len() as i64 {
+        // One run of positions: the page's range read.
+        return load_page(conn, org, (first - 1) as u64, last as u64).await;
     }
     let rows = sqlx::query(concat!(
         send_columns!(),

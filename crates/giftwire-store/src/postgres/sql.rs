@@ -120,6 +120,7 @@ impl SendSql for PgConnection {
         seq: usize,
         entry: &StatusEntry,
         cost: Money,
+        previous: SendStatus,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
@@ -141,6 +142,25 @@ impl SendSql for PgConnection {
         .bind(org.get())
         .bind(id.get())
         .bind(cost.to_string())
+        .bind(entry.status.as_str())
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        if previous == entry.status {
+            return Ok(());
+        }
+        // Two statements: a row inserted with -1 would fail its CHECK before any conflict.
+        sqlx::query("UPDATE send_status_counts SET n = n - 1 WHERE org_id = $1 AND status = $2")
+            .bind(org.get())
+            .bind(previous.as_str())
+            .execute(&mut *self)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO send_status_counts (org_id, status, n) VALUES ($1, $2, 1) \
+             ON CONFLICT (org_id, status) DO UPDATE SET n = send_status_counts.n + 1",
+        )
+        .bind(org.get())
         .bind(entry.status.as_str())
         .execute(&mut *self)
         .await

@@ -97,6 +97,32 @@ pub(super) async fn attach_histories(
     records::attach_histories(sends, &rows)
 }
 
+/// The sends at positions (`org_seq`) after `after` up to `last`, with their histories: two
+/// range reads.
+async fn load_range(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    after: i64,
+    last: i64,
+) -> Result<Vec<SendRecord>, StoreError> {
+    let rows = sqlx::query(concat!(
+        send_select!(),
+        "WHERE s.org_id = ?1 AND s.org_seq > ?2 AND s.org_seq <= ?3 ORDER BY s.org_seq"
+    ))
+    .bind(org.get())
+    .bind(after)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let mut sends = rows
+        .iter()
+        .map(records::send)
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_histories(conn, org, &mut sends).await?;
+    Ok(sends)
+}
+
 /// The sends of an organization at these positions (`org_seq`, ascending), with their
 /// histories: two indexed reads whatever the positions are.
 pub(super) async fn load_at(
@@ -104,8 +130,13 @@ pub(super) async fn load_at(
     org: OrgId,
     positions: &[i64],
 ) -> Result<Vec<SendRecord>, StoreError> {
-    if positions.is_empty() {
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
         return Ok(Vec::new());
+    };
+    if last - first + 1 == positions.len() as i64 {
+        // One run of positions (an unfiltered export, a feed read of sends made in a row): the
+        // page's range read.
+        return load_range(conn, org, first - 1, last).await;
     }
     let list = serde_json::to_string(positions).map_err(|e| StoreError::Internal(Box::new(e)))?;
     let rows = sqlx::query(concat!(
@@ -258,6 +289,7 @@ pub(super) async fn insert_send(
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
+    count_new(conn, org, giftwire_core::SendStatus::Pending, 1).await?;
     Ok(SendId::new(row.int(0)?))
 }
 
@@ -273,6 +305,26 @@ pub(super) async fn next_change_seq(
         .await
         .map_err(db_err)?
         .int(0)
+}
+
+/// Adds `n` sends in `status` to the organization's counts (migration 0011).
+pub(super) async fn count_new(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    status: giftwire_core::SendStatus,
+    n: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO send_status_counts (org_id, status, n) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (org_id, status) DO UPDATE SET n = send_status_counts.n + excluded.n",
+    )
+    .bind(org.get())
+    .bind(status.as_str())
+    .bind(n as i64)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 pub(super) async fn insert_deadline(
@@ -356,21 +408,7 @@ impl SendStore for SqliteStore {
         let (first, count) = version.range(page);
         let mut sends = Vec::new();
         if count > 0 {
-            let rows = sqlx::query(concat!(
-                send_select!(),
-                "WHERE s.org_id = ?1 AND s.org_seq > ?2 AND s.org_seq <= ?3 ORDER BY s.org_seq"
-            ))
-            .bind(org.get())
-            .bind(first as i64)
-            .bind((first + count) as i64)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            sends = rows
-                .iter()
-                .map(records::send)
-                .collect::<Result<Vec<_>, _>>()?;
-            attach_histories(&mut conn, org, &mut sends).await?;
+            sends = load_range(&mut conn, org, first as i64, (first + count) as i64).await?;
         }
         Ok(SendPage { version, sends })
     }

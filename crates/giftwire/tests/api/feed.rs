@@ -441,6 +441,12 @@ async fn a_syncing_reader_under_concurrent_writers_ends_with_an_exact_copy(backe
     for (id, send) in &truth {
         assert_eq!(copy.get(id), Some(send), "send {id} differs in the copy");
     }
+    // The per-status totals (kept with every change) are the counts of the sends.
+    for status in ["pending", "Sent", "Opened", "Clicked", "Used"] {
+        let expected = truth.values().filter(|s| s["status"] == status).count();
+        let (_, body) = listed(&app, &org, &format!("status={status}")).await;
+        assert_eq!(body["total_count"], expected, "{status}");
+    }
 }
 
 backend_tests!(

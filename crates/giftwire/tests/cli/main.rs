@@ -2024,6 +2024,11 @@ fn sends_list_and_sync_read_a_server_over_http() {
         &token,
     );
     assert_eq!(filtered["total_count"], sent.len());
+    // The seed's bulk load keeps the per-status totals too.
+    assert_eq!(
+        sent.len(),
+        sends.iter().filter(|s| s["status"] == "Sent").count()
+    );
 
     // One page as CSV (a header and its rows) and as a table.
     let csv = text(&remote(&["list", "--per-page", "5", "--format", "csv"]));
