@@ -179,6 +179,31 @@ impl SendFeedStore for SqliteStore {
             }
             q.push(")");
             q
+        } else if let Some(touches) = type_touches(&mut tx, org, filter).await? {
+            // A type is its touches: counted along the touch index, never by a subquery per
+            // send (which PostgreSQL ran as a scan of the organization).
+            let touches: Vec<i64> = touches
+                .iter()
+                .map(|t| t.get())
+                .filter(|t| filter.touch.is_none_or(|only| only.get() == *t))
+                .collect();
+            let untyped = SendFilter {
+                send_type: None,
+                touch: None,
+                ..filter.clone()
+            };
+            let mut q = QueryBuilder::new("SELECT count(*) FROM sends s");
+            push_filter(&mut q, org, &untyped);
+            q.push(" AND s.touch_id IN (");
+            if touches.is_empty() {
+                q.push("NULL");
+            }
+            let mut list = q.separated(", ");
+            for touch in touches {
+                list.push_bind(touch);
+            }
+            q.push(")");
+            q
         } else {
             let mut q = QueryBuilder::new("SELECT count(*) FROM sends s");
             push_filter(&mut q, org, filter);
