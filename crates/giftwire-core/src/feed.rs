@@ -39,16 +39,6 @@ impl SendFilter {
         *self == SendFilter::default()
     }
 
-    /// Whether the filter is one or more statuses and nothing else.
-    pub fn statuses_only(&self) -> bool {
-        !self.statuses.is_empty()
-            && *self
-                == SendFilter {
-                    statuses: self.statuses.clone(),
-                    ..SendFilter::default()
-                }
-    }
-
     /// `created_after` for creation times in whole seconds: a time c is after t exactly when c
     /// is after floor(t).
     pub fn created_after_second(&self) -> Option<i64> {

@@ -54,16 +54,15 @@ pub(crate) trait SendSql: Send {
         id: SendId,
         address: &Address,
     ) -> Result<(), StoreError>;
-    /// Appends entry number `seq` (from 1) of a send's history, sets its cost and status, counts
-    /// one change, and moves the send from `previous` to its new status in the counts.
+    /// Appends `entry` to the history of `send` (as it is before the entry), sets its cost and
+    /// status, counts one change, and moves the send from its status to the entry's in the
+    /// per-touch, per-status totals.
     async fn append_status(
         &mut self,
         org: OrgId,
-        id: SendId,
-        seq: usize,
+        send: &SendRecord,
         entry: &StatusEntry,
         cost: Money,
-        previous: SendStatus,
     ) -> Result<(), StoreError>;
     /// Records event number `seq` of a send (0: its creation).
     async fn insert_event(
@@ -227,15 +226,8 @@ pub(crate) async fn record_transition<C: SendSql>(
         conn.move_balance(org, &movement).await?;
     }
     let seq = send.history.len() + 1;
-    conn.append_status(
-        org,
-        send.id,
-        seq,
-        &transition.entry,
-        transition.cost,
-        send.status(),
-    )
-    .await?;
+    conn.append_status(org, send, &transition.entry, transition.cost)
+        .await?;
     let status = transition.entry.status;
     let event_type = giftwire_core::events::event_type(send.touch.send_type, status);
     conn.insert_event(

@@ -184,14 +184,17 @@ pub(super) async fn insert(
         )
         .await?;
     }
-    let mut counts: std::collections::BTreeMap<&str, (giftwire_core::SendStatus, u64)> =
+    let mut counts: std::collections::BTreeMap<(i64, &str), (giftwire_core::SendStatus, u64)> =
         std::collections::BTreeMap::new();
     for s in sends {
         let status = current_status(&s.history);
-        counts.entry(status.as_str()).or_insert((status, 0)).1 += 1;
+        counts
+            .entry((s.send.touch.get(), status.as_str()))
+            .or_insert((status, 0))
+            .1 += 1;
     }
-    for (status, n) in counts.into_values() {
-        super::sends::count_new(conn, org, status, n).await?;
+    for ((touch, _), (status, n)) in counts {
+        super::sends::count_new(conn, org, giftwire_core::TouchId::new(touch), status, n).await?;
     }
     crate::flows::draw_bulk(conn, org, sends).await?;
     Ok(BulkLoaded {

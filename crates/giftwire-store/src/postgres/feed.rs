@@ -167,6 +167,72 @@ async fn positions(
         .collect()
 }
 
+/// The exact number of sends the filter holds: the sum of the per-touch, per-status totals
+/// (migration 0011) when it is made of statuses, a touch and a type only; otherwise a count
+/// along an index, a type's touches resolved first (never a subquery per send).
+async fn total(
+    conn: &mut sqlx::postgres::PgConnection,
+    org: OrgId,
+    filter: &SendFilter,
+) -> Result<u64, StoreError> {
+    let touches: Option<Vec<i64>> = match (type_touches(conn, org, filter).await?, filter.touch) {
+        (Some(of_type), only) => Some(
+            of_type
+                .iter()
+                .map(|t| t.get())
+                .filter(|t| only.is_none_or(|o| o.get() == *t))
+                .collect(),
+        ),
+        (None, Some(touch)) => Some(vec![touch.get()]),
+        (None, None) => None,
+    };
+    let summed = filter.sender.is_none()
+        && filter.created_after.is_none()
+        && filter.created_before.is_none()
+        && filter.recipient_email.is_none();
+    let mut query = if summed {
+        let mut query = QueryBuilder::new(
+            "SELECT COALESCE(SUM(s.n), 0)::int8 FROM send_status_counts s WHERE s.org_id = ",
+        );
+        query.push_bind(org.get());
+        if !filter.statuses.is_empty() {
+            query.push(" AND s.status IN (");
+            let mut list = query.separated(", ");
+            for status in &filter.statuses {
+                list.push_bind(status.as_str());
+            }
+            query.push(")");
+        }
+        query
+    } else {
+        let untyped = SendFilter {
+            send_type: None,
+            touch: None,
+            ..filter.clone()
+        };
+        let mut query = QueryBuilder::new("SELECT count(*) FROM sends s");
+        push_filter(&mut query, org, &untyped);
+        query
+    };
+    if let Some(touches) = touches {
+        if touches.is_empty() {
+            return Ok(0);
+        }
+        query.push(" AND s.touch_id IN (");
+        let mut list = query.separated(", ");
+        for touch in touches {
+            list.push_bind(touch);
+        }
+        query.push(")");
+    }
+    Ok(query
+        .build()
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .int(0)? as u64)
+}
+
 #[async_trait]
 impl SendFeedStore for PgStore {
     async fn filtered_sends(
@@ -176,57 +242,7 @@ impl SendFeedStore for PgStore {
         page: PageRequest,
     ) -> Result<FilteredPage, StoreError> {
         let mut tx = self.read_snapshot().await?;
-        let mut count = if filter.statuses_only() {
-            // Kept with every change (migration 0011): one read per status.
-            let statuses: Vec<String> = filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect();
-            let mut q = QueryBuilder::new(
-                "SELECT COALESCE(SUM(n), 0)::int8 FROM send_status_counts WHERE org_id = ",
-            );
-            q.push_bind(org.get())
-                .push(" AND status = ANY(")
-                .push_bind(statuses)
-                .push(")");
-            q
-        } else if let Some(touches) = type_touches(&mut tx, org, filter).await? {
-            // A type is its touches: counted along the touch index, never by a subquery per
-            // send (which PostgreSQL ran as a scan of the organization).
-            let touches: Vec<i64> = touches
-                .iter()
-                .map(|t| t.get())
-                .filter(|t| filter.touch.is_none_or(|only| only.get() == *t))
-                .collect();
-            let untyped = SendFilter {
-                send_type: None,
-                touch: None,
-                ..filter.clone()
-            };
-            let mut q = QueryBuilder::new("SELECT count(*) FROM sends s");
-            push_filter(&mut q, org, &untyped);
-            q.push(" AND s.touch_id IN (");
-            if touches.is_empty() {
-                q.push("NULL");
-            }
-            let mut list = q.separated(", ");
-            for touch in touches {
-                list.push_bind(touch);
-            }
-            q.push(")");
-            q
-        } else {
-            let mut q = QueryBuilder::new("SELECT count(*) FROM sends s");
-            push_filter(&mut q, org, filter);
-            q
-        };
-        let total = count
-            .build()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .int(0)? as u64;
+        let total = total(&mut tx, org, filter).await?;
         let mut sends = Vec::new();
         if page.offset() < total {
             let window = Window::Page {

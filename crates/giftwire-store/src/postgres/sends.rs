@@ -246,22 +246,25 @@ pub(super) async fn insert_send(
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    count_new(conn, org, giftwire_core::SendStatus::Pending, 1).await?;
+    count_new(conn, org, new.touch, giftwire_core::SendStatus::Pending, 1).await?;
     Ok(SendId::new(row.int(0)?))
 }
 
-/// Adds `n` sends in `status` to the organization's counts (migration 0011).
+/// Adds `n` sends of `touch` in `status` to the organization's counts (migration 0011).
 pub(super) async fn count_new(
     conn: &mut PgConnection,
     org: OrgId,
+    touch: TouchId,
     status: giftwire_core::SendStatus,
     n: u64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO send_status_counts (org_id, status, n) VALUES ($1, $2, $3) \
-         ON CONFLICT (org_id, status) DO UPDATE SET n = send_status_counts.n + excluded.n",
+        "INSERT INTO send_status_counts (org_id, touch_id, status, n) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id, touch_id, status) DO UPDATE SET n = send_status_counts.n + excluded.n",
     )
     .bind(org.get())
+    .bind(touch.get())
     .bind(status.as_str())
     .bind(n as i64)
     .execute(&mut *conn)

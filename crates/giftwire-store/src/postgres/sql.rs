@@ -116,12 +116,16 @@ impl SendSql for PgConnection {
     async fn append_status(
         &mut self,
         org: OrgId,
-        id: SendId,
-        seq: usize,
+        send: &SendRecord,
         entry: &StatusEntry,
         cost: Money,
-        previous: SendStatus,
     ) -> Result<(), StoreError> {
+        let (id, seq, touch, previous) = (
+            send.id,
+            send.history.len() + 1,
+            send.touch.id,
+            send.status(),
+        );
         sqlx::query(
             "INSERT INTO send_status_updates (org_id, send_id, seq, status, occurred_at) \
              VALUES ($1, $2, $3, $4, to_timestamp($5))",
@@ -150,17 +154,22 @@ impl SendSql for PgConnection {
             return Ok(());
         }
         // Two statements: a row inserted with -1 would fail its CHECK before any conflict.
-        sqlx::query("UPDATE send_status_counts SET n = n - 1 WHERE org_id = $1 AND status = $2")
-            .bind(org.get())
-            .bind(previous.as_str())
-            .execute(&mut *self)
-            .await
-            .map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO send_status_counts (org_id, status, n) VALUES ($1, $2, 1) \
-             ON CONFLICT (org_id, status) DO UPDATE SET n = send_status_counts.n + 1",
+            "UPDATE send_status_counts SET n = n - 1 \
+             WHERE org_id = $1 AND touch_id = $2 AND status = $3",
         )
         .bind(org.get())
+        .bind(touch.get())
+        .bind(previous.as_str())
+        .execute(&mut *self)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO send_status_counts (org_id, touch_id, status, n) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (org_id, touch_id, status) DO UPDATE SET n = send_status_counts.n + 1",
+        )
+        .bind(org.get())
+        .bind(touch.get())
         .bind(entry.status.as_str())
         .execute(&mut *self)
         .await
