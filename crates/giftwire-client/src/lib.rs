@@ -193,6 +193,9 @@ impl ClientBuilder {
                 install_tls();
                 reqwest::Client::builder()
                     .user_agent(concat!("giftwire-client/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(Duration::from_secs(10))
+                    // Per read, not per request: a long export keeps streaming.
+                    .read_timeout(Duration::from_secs(60))
                     .build()?
             }
         };
@@ -349,9 +352,11 @@ impl Client {
             .boxed()
     }
 
-    /// Every page the query holds, from its page (or the first) to the last non-empty one, in
-    /// order. The first page tells how many there are; the rest are then fetched
-    /// [`ClientBuilder::page_concurrency`] at a time (4 by default), answered in order.
+    /// Every page the query holds, from its page (or the first), in order: as many pages as the
+    /// first page's `total_count` makes (sends created meanwhile are not waited for; the change
+    /// feed is what follows changes), fetched [`ClientBuilder::page_concurrency`] at a time (4 by
+    /// default), stopping early at an empty page. Pages are by offset: a send that leaves a
+    /// filter meanwhile shifts later pages.
     pub fn pages(
         &self,
         query: ListQuery,
@@ -390,7 +395,7 @@ impl Client {
                         }
                     })
                     .buffered(concurrency)
-                    // Sends created while paging may add pages; a page emptied meanwhile ends it.
+                    // A page emptied meanwhile (a filter's sends changing) ends the stream.
                     .try_take_while(|list| std::future::ready(Ok(!list.sends.is_empty())));
                 futures_util::stream::once(std::future::ready(Ok(list)))
                     .try_filter(|list| std::future::ready(!list.sends.is_empty()))
@@ -616,8 +621,10 @@ impl Client {
     /// Deletes an endpoint and its deliveries.
     pub async fn delete_webhook_endpoint(&self, id: i64) -> Result<(), Error> {
         let url = self.url(&format!("api/v3/webhook_endpoints/{id}"), &[]);
-        self.execute(|http, token| http.delete(url.clone()).bearer_auth(token))
-            .await?;
+        self.execute_with(Retry::OnlyTooMany, |http, token| {
+            http.delete(url.clone()).bearer_auth(token)
+        })
+        .await?;
         Ok(())
     }
 
@@ -653,8 +660,13 @@ impl Client {
         key: Option<&str>,
     ) -> Result<T, Error> {
         let url = self.url(path, &[]);
+        let retry = if key.is_some() {
+            Retry::Always
+        } else {
+            Retry::OnlyTooMany
+        };
         let response = self
-            .execute(|http, token| {
+            .execute_with(retry, |http, token| {
                 let mut request = http.request(method.clone(), url.clone()).bearer_auth(token);
                 if let Some(key) = key {
                     request = request.header("Idempotency-Key", key);
@@ -696,6 +708,17 @@ impl Client {
         &self,
         build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
     ) -> Result<reqwest::Response, Error> {
+        self.execute_with(Retry::Always, build).await
+    }
+
+    /// As [`Client::execute`]; with [`Retry::OnlyTooMany`], a 503 is not retried (it can come
+    /// after the server committed, so a request without an idempotency key must not be sent
+    /// again), a 429 is (the server refused it before doing anything).
+    async fn execute_with(
+        &self,
+        retry: Retry,
+        build: impl Fn(&reqwest::Client, &str) -> RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
         let mut retries = 0;
         let mut refreshed = false;
         loop {
@@ -710,11 +733,9 @@ impl Client {
                 self.refresh(&token).await?;
                 continue;
             }
-            if matches!(
-                status,
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-            ) && retries < self.inner.max_retries
-            {
+            let retriable = status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::SERVICE_UNAVAILABLE && retry == Retry::Always);
+            if retriable && retries < self.inner.max_retries {
                 let wait = retry_after(&response)
                     .unwrap_or_else(|| Duration::from_millis(250 << retries.min(6)))
                     .min(self.inner.max_retry_wait);
@@ -741,8 +762,11 @@ impl Client {
             (credentials.access_token.clone(), expiring)
         };
         if expiring {
-            self.refresh(&token).await?;
-            return Ok(self.inner.credentials.lock().await.access_token.clone());
+            // The current token still works for up to a minute: a refresh that fails now is
+            // tried again by the next call (or after a 401), not this call's failure.
+            if self.refresh(&token).await.is_ok() {
+                return Ok(self.inner.credentials.lock().await.access_token.clone());
+            }
         }
         Ok(token)
     }
@@ -793,6 +817,15 @@ impl Client {
         });
         Ok(())
     }
+}
+
+/// Which refusals a request is sent again after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// 429 and 503: reads, and writes with an idempotency key.
+    Always,
+    /// 429 only: other writes.
+    OnlyTooMany,
 }
 
 /// A fresh `Idempotency-Key`: 128 random bits.

@@ -203,7 +203,11 @@ fn save_state(path: &Path, state: &SyncState) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let mut file =
         std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    serde_json::to_writer(std::io::BufWriter::new(&mut file), state)?;
+    let mut writer = std::io::BufWriter::new(&mut file);
+    serde_json::to_writer(&mut writer, state)?;
+    // A failed last write (a full disk) must stop here, before the good copy is replaced.
+    writer.flush()?;
+    drop(writer);
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())

@@ -78,7 +78,8 @@ async fn filters_narrow_the_listing_and_count_exactly(backend: Backend) {
     let app = spawn(backend).await;
     let (org, s, egift, inventory) = mixed_org(&app, "Filters").await;
     // Another organization's sends match the same filters and must never show.
-    let (_other, _, _, _) = mixed_org(&app, "Elsewhere").await;
+    let (other, _, other_touch, _) = mixed_org(&app, "Elsewhere").await;
+    let other_sender = other.user.id.get();
     let user = org.user.id.get();
     let teamless = org.teamless.id.get();
     let cases: Vec<(String, Vec<usize>)> = vec![
@@ -117,6 +118,9 @@ async fn filters_narrow_the_listing_and_count_exactly(backend: Backend) {
             format!("status=Opened&status=Processing&status=pending&sender_id={user}"),
             vec![2, 3, 5],
         ),
+        // Another organization's touch or sender holds none of this one's sends.
+        (format!("touch_id={}", other_touch), vec![]),
+        (format!("sender_id={}", other_sender), vec![]),
         // Unknown parameters are still ignored (CONTRACT.md §1).
         ("colour=blue".into(), vec![0, 1, 2, 3, 4, 5]),
     ];
@@ -183,6 +187,16 @@ async fn bad_filters_are_400s_naming_what_is_expected(backend: Backend) {
             "created_before must be an RFC 3339",
         ),
         ("recipient_email=", "recipient_email must be"),
+        (
+            "recipient_email=a%00b%40example.com",
+            "recipient_email must be",
+        ),
+        ("created_after=0000-06-01T00:00:00Z", "years 1 and 9999"),
+        ("created_before=0000-01-01", "years 1 and 9999"),
+        (
+            "created_before=-009999-01-01T00:00:00Z",
+            "created_before must be",
+        ),
         ("type=Amazon&type=Amazon", "type must be given at most once"),
     ] {
         let (status, body) = listed(&app, &org, query).await;

@@ -67,7 +67,7 @@ pub(super) fn parse(
         .transpose()?;
     if let Some(email) = params.get("recipient_email") {
         let email = email.trim();
-        if email.is_empty() || email.len() > MAX_EMAIL {
+        if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
             return Err(ApiError::BadRequest(format!(
                 "recipient_email must be an email address of at most {MAX_EMAIL} characters"
             )));
@@ -99,14 +99,24 @@ fn instant(name: &str, value: &str, tz: &OrgTimeZone) -> Result<Timestamp, ApiEr
              as 2026-05-01"
         ))
     };
-    if let Ok(at) = value.parse::<Timestamp>() {
-        return Ok(at);
+    let at = match value.parse::<Timestamp>() {
+        Ok(at) => at,
+        Err(_) => {
+            let day: jiff::civil::Date = value.parse().map_err(|_| invalid())?;
+            if value.len() != 10 {
+                return Err(invalid());
+            }
+            tz.start_of_day(day).map_err(|_| invalid())?
+        }
+    };
+    // Years 1 to 9999 (jiff reads six-digit years; the databases store four).
+    let (earliest, latest) = (-62_135_596_800, 253_402_300_799);
+    if !(earliest..=latest).contains(&at.as_second()) {
+        return Err(ApiError::BadRequest(format!(
+            "{name} must be between the years 1 and 9999"
+        )));
     }
-    let day: jiff::civil::Date = value.parse().map_err(|_| invalid())?;
-    if value.len() != 10 {
-        return Err(invalid());
-    }
-    tz.start_of_day(day).map_err(|_| invalid())
+    Ok(at)
 }
 
 #[cfg(test)]
@@ -163,6 +173,9 @@ mod tests {
         assert!(bad("", &[("created_after", "yesterday")]).contains("RFC 3339"));
         assert!(bad("", &[("created_before", "2026-5-1")]).contains("RFC 3339"));
         assert!(bad("", &[("recipient_email", "  ")]).contains("recipient_email"));
+        assert!(bad("", &[("recipient_email", "a\0b@x.com")]).contains("recipient_email"));
+        assert!(bad("", &[("created_after", "0000-06-01T00:00:00Z")]).contains("years 1 and 9999"));
+        assert!(bad("", &[("created_before", "0000-01-01")]).contains("years 1 and 9999"));
         assert!(parse(None, &params(&[]), &tz).unwrap().is_empty());
     }
 }
