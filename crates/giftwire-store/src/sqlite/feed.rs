@@ -120,15 +120,15 @@ async fn positions(
     conn: &mut sqlx::sqlite::SqliteConnection,
     org: OrgId,
     filter: &SendFilter,
+    touches: Option<&[TouchId]>,
     window: Window,
 ) -> Result<Vec<i64>, StoreError> {
-    let touches = type_touches(conn, org, filter).await?;
     let (after, offset, limit) = match window {
         Window::Page { offset, limit } => (None, offset, u64::from(limit)),
         Window::After { after, limit } => (Some(after), 0, u64::from(limit)),
     };
     let mut query = QueryBuilder::new("");
-    match feed::plan(filter, touches.as_deref()) {
+    match feed::plan(filter, touches) {
         feed::Plan::Whole => push_arm(&mut query, org, filter, after, (offset, limit)),
         feed::Plan::Arms(arms) => match arms.as_slice() {
             [] => return Ok(Vec::new()),
@@ -165,8 +165,9 @@ async fn total(
     conn: &mut sqlx::sqlite::SqliteConnection,
     org: OrgId,
     filter: &SendFilter,
+    touches: Option<&[TouchId]>,
 ) -> Result<u64, StoreError> {
-    let touches: Option<Vec<i64>> = match (type_touches(conn, org, filter).await?, filter.touch) {
+    let touches: Option<Vec<i64>> = match (touches, filter.touch) {
         (Some(of_type), only) => Some(
             of_type
                 .iter()
@@ -233,14 +234,16 @@ impl SendFeedStore for SqliteStore {
         page: PageRequest,
     ) -> Result<FilteredPage, StoreError> {
         let mut tx = self.read_tx().await?;
-        let total = total(&mut tx, org, filter).await?;
+        // A type's touches, read once for the count and the page.
+        let touches = type_touches(&mut tx, org, filter).await?;
+        let total = total(&mut tx, org, filter, touches.as_deref()).await?;
         let mut sends = Vec::new();
         if page.offset() < total {
             let window = Window::Page {
                 offset: page.offset(),
                 limit: page.per_page(),
             };
-            let positions = positions(&mut tx, org, filter, window).await?;
+            let positions = positions(&mut tx, org, filter, touches.as_deref(), window).await?;
             sends = sends::load_at(&mut tx, org, &positions).await?;
         }
         tx.commit().await.map_err(db_err)?;
@@ -255,7 +258,9 @@ impl SendFeedStore for SqliteStore {
         limit: u32,
     ) -> Result<ExportChunk, StoreError> {
         let mut tx = self.read_tx().await?;
-        let positions = positions(&mut tx, org, filter, Window::After { after, limit }).await?;
+        let touches = type_touches(&mut tx, org, filter).await?;
+        let window = Window::After { after, limit };
+        let positions = positions(&mut tx, org, filter, touches.as_deref(), window).await?;
         let sends = sends::load_at(&mut tx, org, &positions).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ExportChunk {

@@ -351,6 +351,31 @@ async fn feed_cursors_are_tamper_evident_and_limits_bounded(backend: Backend) {
     assert_eq!(status, 403);
     let (status, _, _) = app.get("/api/v3/send/changes", "not-a-token").await;
     assert_eq!(status, 401);
+
+    // CONTRACT.md §1: the .json suffix answers the same; the export needs the public scope too.
+    let (status, _, plain) = app.get("/api/v3/send/changes?limit=3", &org.token).await;
+    let (json_status, _, suffixed) = app
+        .get("/api/v3/send/changes.json?limit=3", &org.token)
+        .await;
+    assert_eq!((status, json_status), (200, 200));
+    assert_eq!(plain["sends"], suffixed["sends"]);
+    let response = app
+        .client
+        .get(app.url("/api/v3/send/export.json"))
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap().lines().count(), 6);
+    let response = app
+        .client
+        .get(app.url("/api/v3/send/export"))
+        .bearer_auth(&scim)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
 }
 
 /// Writers create sends and change their statuses on several tasks at once while a reader
