@@ -113,7 +113,13 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    let limits = config.limits.unwrap_or_default();
+    // Recording on, the tests talk to the server through the recording proxy instead.
+    let server = listener.local_addr().expect("local addr");
+    let address = match crate::record::start(server, limits.header_timeout / 2).await {
+        Some(proxy) => format!("http://{proxy}"),
+        None => format!("http://{server}"),
+    };
     let clock = config.clock.unwrap_or_default();
     let webhooks = config.webhooks.unwrap_or_else(|| WebhookConfig {
         allow_private: true,
@@ -132,7 +138,7 @@ pub async fn spawn_with(backend: Backend, config: TestConfig) -> TestApp {
                     .public_url
                     .unwrap_or_else(|| address.parse().expect("a URL")),
             ),
-            limits: config.limits.unwrap_or_default(),
+            limits,
             webhooks: webhooks.clone(),
         },
     );

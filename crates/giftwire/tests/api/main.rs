@@ -5,6 +5,8 @@
 mod db;
 #[path = "../common/http.rs"]
 mod http;
+#[path = "../common/record.rs"]
+mod record;
 
 mod auth;
 mod balances;
