@@ -2,8 +2,7 @@
 """Runs scim2-tester's server checks for the User resource against a SCIM base URL.
 
 Usage: check.py BASE_URL TOKEN. Prints one line per check and exits 1 when any check errs
-(skipped checks are listed, not failures: giftwire answers POST /.search with 501 as RFC 7644
-allows).
+(skipped checks are listed, not failures).
 """
 import sys
 

@@ -14,6 +14,7 @@ pub mod webhooks;
 
 /// The response of `GET /api/v3/send` (Retrieve All Sends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendList {
     pub current_page: u32,
@@ -25,6 +26,7 @@ pub struct SendList {
 /// A send as listed. Times are ISO 8601 strings in the organization's time zone; the cost is a
 /// decimal string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Send {
     pub id: i64,
@@ -44,6 +46,7 @@ pub struct Send {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TouchRef {
     pub id: i64,
@@ -51,6 +54,7 @@ pub struct TouchRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub name: String,
@@ -59,6 +63,7 @@ pub struct Recipient {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sender {
     pub id: i64,
@@ -69,6 +74,7 @@ pub struct Sender {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatusUpdate {
     pub status: String,
@@ -77,6 +83,7 @@ pub struct StatusUpdate {
 
 /// The one error envelope: `{"success": false, "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     pub success: bool,
@@ -94,6 +101,7 @@ impl ErrorBody {
 
 /// The response of `GET /api/v3/send/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendShown {
     pub success: bool,
@@ -103,6 +111,7 @@ pub struct SendShown {
 /// The response of `GET /api/v3/send/changes` (ours): the sends changed after the cursor given,
 /// and the cursor to continue from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePage {
     pub sends: Vec<Send>,
@@ -111,6 +120,7 @@ pub struct ChangePage {
 
 /// The body of `POST /api/v3/send` (Create Send): `{"send": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSend {
     pub send: NewSend,
@@ -122,6 +132,7 @@ pub struct CreateSend {
 /// `address_confirmation_via`, `expire_after_days`, ...), or an eGift by email
 /// (`via: single_email_address`). Fields not given are left out of the JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSend {
     pub touch_id: i64,
@@ -162,6 +173,7 @@ pub struct NewSend {
 /// The answer of Create Send: `tracking_url` for an eGift, `address_confirmation_link` for an
 /// address collection by link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendCreated {
     pub success: bool,
@@ -175,6 +187,7 @@ pub struct SendCreated {
 
 /// The body of `POST /api/v3/send/{id}/status_updates` (fulfillment partners).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatusReport {
     pub status: String,
@@ -187,12 +200,14 @@ pub struct StatusReport {
 
 /// The body of `POST /api/v3/send/generate_egift_links`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateEgiftLinks {
     pub send: EgiftLinksOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EgiftLinksOrder {
     /// Always `generate_egift_links`.
@@ -203,6 +218,7 @@ pub struct EgiftLinksOrder {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkRecipient {
     pub email: String,
@@ -210,6 +226,7 @@ pub struct LinkRecipient {
 
 /// The answer of Generate eGift Links.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EgiftLinks {
     pub success: bool,
@@ -219,6 +236,7 @@ pub struct EgiftLinks {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EgiftLink {
     pub egift_link: String,

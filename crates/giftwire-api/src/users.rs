@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// `GET /api/v3/me`: the token's user. `balance` is a decimal string, `team_balance` the whole
 /// part of what the user's team (or, in no team, the user) may still spend, as documented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Me {
     pub id: i64,
@@ -20,6 +21,7 @@ pub struct Me {
 
 /// A user as `GET /api/v3/users` lists it (and `GET /api/v3/users/{id}` shows it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub id: i64,
@@ -31,6 +33,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserList {
     pub current_page: u32,
@@ -41,6 +44,7 @@ pub struct UserList {
 
 /// The 201 answer of `POST /api/v3/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Invited {
     pub success: bool,
@@ -55,12 +59,14 @@ pub struct Invited {
 
 /// The body of `POST /api/v3/users` (Invite New User): `{"user": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Invite {
     pub user: NewUser,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub first_name: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What an endpoint receives: the documented two fields, plus (giftwire additions) the event
 /// type and the send's status after the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
     pub send_gid: String,
@@ -16,9 +17,10 @@ pub struct WebhookBody {
     pub status: String,
 }
 
-/// An endpoint as shown (never with its secret but once, see [`CreatedEndpoint`]).
+/// An endpoint as shown (never with its secret but once, see [`CreatedEndpoint`]). Not closed
+/// to unknown fields: [`CreatedEndpoint`] flattens it beside `secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEndpoint {
     pub id: i64,
     pub url: String,
@@ -34,6 +36,7 @@ pub struct WebhookEndpoint {
 
 /// An endpoint just created, with its signing secret: the only time it is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedEndpoint {
     #[serde(flatten)]
     pub endpoint: WebhookEndpoint,
@@ -41,6 +44,7 @@ pub struct CreatedEndpoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EndpointList {
     pub current_page: u32,
@@ -51,6 +55,7 @@ pub struct EndpointList {
 
 /// A new secret after a rotation (the previous one keeps signing for 24 hours).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotatedSecret {
     pub id: i64,
@@ -59,6 +64,7 @@ pub struct RotatedSecret {
 
 /// One delivery of an event to an endpoint, as its last attempt left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookDelivery {
     pub event_id: i64,
@@ -78,6 +84,7 @@ pub struct WebhookDelivery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryList {
     pub current_page: u32,
@@ -88,6 +95,7 @@ pub struct DeliveryList {
 
 /// The body of `POST /api/v3/webhook_endpoints`: every event type when `events` is absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
     pub url: String,
@@ -99,6 +107,7 @@ pub struct NewEndpoint {
 
 /// The body of `PATCH /api/v3/webhook_endpoints/{id}`: what is absent keeps its value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EndpointChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]

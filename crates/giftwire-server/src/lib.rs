@@ -24,6 +24,7 @@ pub mod invitation;
 mod listener;
 pub mod mail;
 pub mod oauth;
+pub mod openapi;
 mod pages;
 mod query;
 pub mod rate_limit;

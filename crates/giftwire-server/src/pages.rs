@@ -35,6 +35,27 @@ pub(crate) fn html_with_policy(status: StatusCode, body: String, policy: &str) -
     response
 }
 
+/// What a form's route answers before its handler when the body is not a form it can read
+/// (axum's `Form` rejections, plain text), for the document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum FormRejections {
+    /// The body is not `application/x-www-form-urlencoded`.
+    #[response(status = 415, content_type = "text/plain")]
+    NotAForm(String),
+    /// The form's fields cannot be read (a field given twice, say).
+    #[response(status = 422, content_type = "text/plain")]
+    Unreadable(String),
+}
+
+/// A form that posts nothing but its double-submit token.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct CsrfForm {
+    /// The token the page put in the form (it must match the form cookie).
+    #[serde(default)]
+    pub csrf: String,
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage<'a> {

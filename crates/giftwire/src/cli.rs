@@ -115,6 +115,8 @@ pub enum Command {
     /// keep a local copy in sync.
     #[command(subcommand)]
     Sends(SendsCommand),
+    /// Print the server's OpenAPI 3.1 document (what `GET /openapi.json` serves).
+    Openapi,
 }
 
 /// Where the server is and the token to read it with.

@@ -125,6 +125,10 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Sends(command) = cli.command {
         return remote::sends(command).await;
     }
+    if let Command::Openapi = cli.command {
+        println!("{:#}", giftwire_server::openapi::document());
+        return Ok(());
+    }
     let database = match (&cli.database, &cli.command) {
         (Some(url), _) => url.clone(),
         (None, Command::Demo(_)) => DEMO_DATABASE.to_owned(),
@@ -211,6 +215,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Webhook(c) => webhooks::webhook(store.as_ref(), &clock, key, c).await?,
         Command::Sends(_) => anyhow::bail!("sends commands are answered before the store opens"),
+        Command::Openapi => anyhow::bail!("openapi is answered before the store opens"),
         Command::Outbox(cli::OutboxCommand::List { org, limit }) => {
             admin::outbox(store.as_ref(), org.map(OrgId::new), limit).await?
         }

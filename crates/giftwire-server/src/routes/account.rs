@@ -10,27 +10,28 @@
 //! Every form carries the token of [`pages::ACCOUNT_FORMS`], checked on submit.
 
 use axum::Form;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use giftwire_core::PlainToken;
 use giftwire_core::store::NewSession;
 use serde::Deserialize;
 
+use utoipa_axum::routes;
+
+use super::Routes;
 use crate::AppState;
 use crate::oauth::{SESSION_LIFETIME_SECS, verify_password};
-use crate::pages::{self, ACCOUNT_FORMS, random_hex};
+use crate::pages::{self, ACCOUNT_FORMS, CsrfForm, random_hex};
 use crate::session::{
     self, ClientAddress, forget_session, normalize_email, session_cookie, signed_in,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sign_in", get(sign_in_page).post(sign_in))
-        .route("/sign_out", post(sign_out))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(sign_in_page, sign_in))
+        .routes(routes!(sign_out))
 }
 
 #[derive(askama::Template)]
@@ -79,6 +80,18 @@ struct SignInQuery {
     return_to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/sign_in",
+    tag = "Account",
+    operation_id = "sign_in_page",
+    summary = "The sign-in page",
+    params(("return_to" = Option<String>, Query, description = "A path of ours to go to after signing in (another site's is ignored)")),
+    responses(
+        (status = 200, description = "The page (or, signed in, who is)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 async fn sign_in_page(
     State(state): State<AppState>,
     Query(query): Query<SignInQuery>,
@@ -99,7 +112,7 @@ async fn sign_in_page(
     (jar, pages::render(StatusCode::OK, &page)).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SignInForm {
     #[serde(default)]
     csrf: String,
@@ -110,6 +123,23 @@ struct SignInForm {
     return_to: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/sign_in",
+    tag = "Account",
+    operation_id = "sign_in",
+    summary = "Sign in",
+    description = "Checks the email and password; on success a session cookie and a redirect to `return_to`.",
+    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: to `return_to`", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 401, description = "The form again: the email or password is wrong", body = String, content_type = "text/html"),
+        (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
+        (status = 429, description = "The form again: too many attempts, wait", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -182,12 +212,20 @@ async fn sign_in(
     (jar, Redirect::to(&return_to)).into_response()
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
+#[utoipa::path(
+    post,
+    path = "/sign_out",
+    tag = "Account",
+    operation_id = "sign_out",
+    summary = "Sign out",
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed out: to the sign-in page", headers(("Location" = String))),
+        (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn sign_out(
     State(state): State<AppState>,
     jar: CookieJar,

@@ -2,26 +2,40 @@
 //! `GET /api/v3/groups/{id}/members` (a bare array; a missing or foreign group is the documented
 //! `404 {"message": "Group not found!"}`).
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use giftwire_api::groups::{GroupList, Member};
 use giftwire_core::{Scope, StoreError, TeamId};
 
-use super::{numeric_id, page_request};
+use utoipa_axum::routes;
+
+use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, json_response};
 use crate::render;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v3/groups", get(list_groups))
-        .route("/api/v3/groups/{id}/members", get(members))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(list_groups))
+        .routes(routes!(members))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/groups",
+    tag = "Groups",
+    operation_id = "list_groups",
+    summary = "List team groups",
+    description = "The team groups of the token's organization with their budgets, a page at a time.",
+    params(crate::openapi::PageParams),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "A page of groups", body = giftwire_api::groups::GroupList),
+        (status = 400, description = "`page` or `per_page` is repeated or not a positive integer", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn list_groups(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -43,6 +57,20 @@ async fn list_groups(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/groups/{id}/members",
+    tag = "Groups",
+    operation_id = "group_members",
+    summary = "Members of a team group",
+    description = "The active users of a team group, as a bare array.",
+    params(("id" = String, Path, description = "The group's id")),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The members", body = Vec<giftwire_api::groups::Member>),
+        (status = 404, description = "No group of the organization has this id (the documented shape, without `success`)", body = giftwire_api::groups::GroupNotFound),
+    ),
+)]
 async fn members(
     auth: Authenticated,
     State(state): State<AppState>,

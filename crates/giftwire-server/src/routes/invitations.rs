@@ -9,23 +9,24 @@
 //! token of [`pages::ACCOUNT_FORMS`], checked on submit.
 
 use axum::Form;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use giftwire_core::store::{Invitation, InvitationStatus};
 use giftwire_core::{PlainToken, StoreError};
 use serde::Deserialize;
 
 use super::account::{form_expired, unavailable};
+use utoipa_axum::routes;
+
+use super::Routes;
 use crate::AppState;
 use crate::oauth::{MIN_PASSWORD_CHARS, PasswordError, hash_new_password};
 use crate::pages::{self, ACCOUNT_FORMS};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/invitations/{token}", get(page).post(accept))
+pub(crate) fn routes() -> Routes {
+    Routes::new().routes(routes!(page, accept))
 }
 
 #[derive(askama::Template)]
@@ -94,6 +95,21 @@ fn form(
     (jar, pages::render(status, &page)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/invitations/{token}",
+    tag = "Invitations",
+    operation_id = "invitation_page",
+    summary = "The invitation page",
+    description = "The form where an invited user chooses a password.",
+    params(("token" = String, Path, description = "The invitation's token, from the mail (the credential)")),
+    responses(
+        (status = 200, description = "The form (or, accepted already, a page saying so)", body = String, content_type = "text/html"),
+        (status = 404, description = "No invitation has this token", body = String, content_type = "text/html"),
+        (status = 410, description = "The invitation has expired", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -105,7 +121,7 @@ async fn page(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AcceptForm {
     #[serde(default)]
     csrf: String,
@@ -115,6 +131,26 @@ struct AcceptForm {
     confirmation: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/invitations/{token}",
+    tag = "Invitations",
+    operation_id = "accept_invitation",
+    summary = "Accept the invitation",
+    description = "Sets the password (typed twice); the user is then active.",
+    params(("token" = String, Path, description = "The invitation's token, from the mail (the credential)")),
+    request_body(content = AcceptForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Accepted", body = String, content_type = "text/html"),
+        (status = 400, description = "The form again: the password is too short, too long or the two differ", body = String, content_type = "text/html"),
+        (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
+        (status = 404, description = "No invitation has this token", body = String, content_type = "text/html"),
+        (status = 409, description = "The user was accepted meanwhile", body = String, content_type = "text/html"),
+        (status = 410, description = "The invitation has expired", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn accept(
     State(state): State<AppState>,
     Path(token): Path<String>,

@@ -13,11 +13,9 @@
 
 use askama::Template;
 use axum::Form;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use giftwire_core::lifecycle::{StatusChange, allowed_next};
 use giftwire_core::store::{RecipientSend, SendRecord};
@@ -25,17 +23,20 @@ use giftwire_core::{Address, Country, SendStatus, StoreError, TrackingCode, Vari
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
-use crate::pages::{self, FormCookie, html, message};
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/track/{code}", get(egift_page))
-        .route("/track/{code}/open.gif", get(open_pixel))
-        .route("/track/{code}/redeem", post(redeem))
-        .route("/address/{code}", get(address_page))
-        .route("/address/{code}/confirm", post(confirm_address))
-        .route("/address/{code}/decline", post(decline_address))
+use super::Routes;
+use crate::AppState;
+use crate::pages::{self, CsrfForm, FormCookie, html, message};
+
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(egift_page))
+        .routes(routes!(open_pixel))
+        .routes(routes!(redeem))
+        .routes(routes!(address_page))
+        .routes(routes!(confirm_address))
+        .routes(routes!(decline_address))
 }
 
 const FORMS: FormCookie = pages::RECIPIENT_FORMS;
@@ -141,6 +142,20 @@ fn redemption_code(code: &TrackingCode) -> String {
         .join("-")
 }
 
+#[utoipa::path(
+    get,
+    path = "/track/{code}",
+    tag = "Recipient pages",
+    operation_id = "egift_page",
+    summary = "The eGift page",
+    description = "The recipient's eGift, with its redemption form; the first visit records `Clicked`.",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    responses(
+        (status = 200, description = "The page", body = String, content_type = "text/html"),
+        (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 async fn egift_page(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -182,6 +197,20 @@ const PIXEL: &[u8] = &[
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
+#[utoipa::path(
+    get,
+    path = "/track/{code}/open.gif",
+    tag = "Recipient pages",
+    operation_id = "open_pixel",
+    summary = "The tracking pixel",
+    description = "A transparent 1x1 GIF in the eGift mail; loading it records `Opened`.",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    responses(
+        (status = 200, description = "The pixel", content_type = "image/gif"),
+        (status = 404, description = "The code names no eGift (no body)"),
+        (status = 503, description = "The send cannot be read right now (no body)"),
+    ),
+)]
 async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
     match find(&state, &raw, EGIFTS).await {
         Ok(found) => {
@@ -199,12 +228,23 @@ async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> R
         .into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
+#[utoipa::path(
+    post,
+    path = "/track/{code}/redeem",
+    tag = "Recipient pages",
+    operation_id = "redeem_egift",
+    summary = "Redeem the eGift",
+    description = "The eGift page's form: records `Used`, then back to the page (which shows the redemption code).",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the eGift page", headers(("Location" = String))),
+        (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
+        (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn redeem(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -239,7 +279,7 @@ struct AddressPage<'a> {
     csrf: &'a str,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct AddressForm {
     #[serde(default)]
     csrf: String,
@@ -331,6 +371,20 @@ fn render_address(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/address/{code}",
+    tag = "Recipient pages",
+    operation_id = "address_page",
+    summary = "The address form",
+    description = "The form where the recipient of a physical gift gives (or declines to give) the address; once done, what was decided.",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    responses(
+        (status = 200, description = "The page", body = String, content_type = "text/html"),
+        (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 async fn address_page(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -389,6 +443,24 @@ fn parse_address(form: &AddressForm, countries: &[Country]) -> Result<Address, &
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/address/{code}/confirm",
+    tag = "Recipient pages",
+    operation_id = "confirm_address",
+    summary = "Confirm the address",
+    description = "Records the address (to a country the touch ships to) and `Processing`, then back to the page.",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    request_body(content = AddressForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the address page", headers(("Location" = String))),
+        (status = 400, description = "The form again, saying what is missing or invalid", body = String, content_type = "text/html"),
+        (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
+        (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn confirm_address(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -439,6 +511,23 @@ async fn confirm_address(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/address/{code}/decline",
+    tag = "Recipient pages",
+    operation_id = "decline_address",
+    summary = "Decline the gift",
+    description = "Records `Address Confirmation - Cancelled`, then back to the page.",
+    params(("code" = String, Path, description = "The tracking code of the send (the credential: no token)")),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the address page", headers(("Location" = String))),
+        (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
+        (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::FormRejections,
+    ),
+)]
 async fn decline_address(
     State(state): State<AppState>,
     Path(raw): Path<String>,

@@ -2,26 +2,43 @@
 //! `email`) and `GET /api/v3/touches/{id}` (`{"success": true, "touch": {...}}`; a missing,
 //! foreign or inactive touch is `404 "Touch not found"`).
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use giftwire_api::touches::{TouchList, TouchShown};
 use giftwire_core::{DeliveryType, InvalidValue, Scope, TouchId};
 
-use super::{numeric_id, page_request};
+use utoipa_axum::routes;
+
+use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, json_response};
 use crate::render;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v3/touches", get(list_touches))
-        .route("/api/v3/touches/{id}", get(show_touch))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(list_touches))
+        .routes(routes!(show_touch))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/touches",
+    tag = "Touches",
+    operation_id = "list_touches",
+    summary = "List touches",
+    description = "The active touches (campaigns) of the token's organization, a page at a time.",
+    params(
+        crate::openapi::PageParams,
+        ("delivery_type" = Option<String>, Query, pattern = "^(mail|email)$", description = "Only touches delivered this way: `mail` (physical) or `email` (eGifts)"),
+    ),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "A page of touches", body = giftwire_api::touches::TouchList),
+        (status = 400, description = "A parameter is repeated or has a value it cannot have", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn list_touches(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -54,6 +71,20 @@ async fn list_touches(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/touches/{id}",
+    tag = "Touches",
+    operation_id = "show_touch",
+    summary = "One touch",
+    description = "An active touch of the token's organization.",
+    params(("id" = String, Path, description = "The touch's id")),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The touch", body = giftwire_api::touches::TouchShown),
+        (status = 404, description = "No active touch of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn show_touch(
     auth: Authenticated,
     State(state): State<AppState>,

@@ -3,29 +3,39 @@
 //! organization, whatever its state: undocumented, but clients resolve senders with it), and
 //! `POST /api/v3/users` (Invite New User; accepted on the page of [`super::invitations`]).
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use giftwire_api::users::{Invited, UserList};
 use giftwire_core::store::{InvitationStatus, NewUser};
 use giftwire_core::{Email, Name, Role, Scope, StoreError, TeamId, UserId};
 
-use super::{numeric_id, page_request};
+use utoipa_axum::routes;
+
+use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::body::JsonBody;
 use crate::error::{ApiError, json_response};
 use crate::{invitation, render};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v3/me", get(me))
-        .route("/api/v3/users", get(list_users).post(invite_user))
-        .route("/api/v3/users/{id}", get(show_user))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(me))
+        .routes(routes!(list_users, invite_user))
+        .routes(routes!(show_user))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/me",
+    tag = "Users",
+    operation_id = "me",
+    summary = "The token's user",
+    description = "The user the token speaks for, with its balance and what its team may still spend.",
+    security(("oauth2" = ["public"])),
+    responses((status = 200, description = "The user", body = giftwire_api::users::Me)),
+)]
 async fn me(auth: Authenticated, State(state): State<AppState>) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
     let user = state
@@ -43,6 +53,20 @@ async fn me(auth: Authenticated, State(state): State<AppState>) -> Result<Respon
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/users",
+    tag = "Users",
+    operation_id = "list_users",
+    summary = "List users",
+    description = "The active users of the token's organization, a page at a time.",
+    params(crate::openapi::PageParams),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "A page of users", body = giftwire_api::users::UserList),
+        (status = 400, description = "`page` or `per_page` is repeated or not a positive integer", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn list_users(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -60,6 +84,20 @@ async fn list_users(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/users/{id}",
+    tag = "Users",
+    operation_id = "show_user",
+    summary = "One user",
+    description = "A user of the token's organization, whatever its state (active, invited or deactivated).",
+    params(("id" = String, Path, description = "The user's id")),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The user", body = giftwire_api::users::User),
+        (status = 404, description = "No user of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn show_user(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -74,6 +112,22 @@ async fn show_user(
 /// `POST /api/v3/users` (Invite New User): `{"user": {first_name, last_name, email, role,
 /// team_group_id}}` makes an invited user, mails it a link to the page that sets its password
 /// (after which it is active), and answers 201 with the invitation.
+#[utoipa::path(
+    post,
+    path = "/api/v3/users",
+    tag = "Users",
+    operation_id = "invite_user",
+    summary = "Invite New User",
+    description = "Makes an invited user in a team and mails it a link to the page where it sets its \
+        password (after which it is active).",
+    request_body = giftwire_api::users::Invite,
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 201, description = "Invited", body = giftwire_api::users::Invited),
+        (status = 400, description = "A field is missing or invalid, the role is not `manager` or `regular`, or the team is not the organization's", body = giftwire_api::ErrorBody),
+        (status = 409, description = "A user with this email exists", body = giftwire_api::ErrorBody),
+    ),
+)]
 async fn invite_user(
     auth: Authenticated,
     State(state): State<AppState>,

@@ -6,18 +6,18 @@
 //! `enabled`; any other field is refused. The secret is shown by the creation and the rotation
 //! only.
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{get, post};
 use giftwire_api::webhooks::{CreatedEndpoint, DeliveryList, EndpointList, RotatedSecret};
 use giftwire_core::Scope;
 use giftwire_core::store::{EndpointChanges, NewEndpoint};
 use giftwire_core::webhooks::{self, EndpointError, EventFilter};
 use serde_json::Value;
 
-use super::{numeric_id, page_request};
+use utoipa_axum::routes;
+
+use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::body::{Fields, JsonBody};
@@ -27,26 +27,12 @@ use crate::render;
 const NOT_FOUND: &str = "Webhook endpoint";
 const FIELDS: [&str; 4] = ["url", "events", "description", "enabled"];
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v3/webhook_endpoints",
-            get(list_endpoints).post(create_endpoint),
-        )
-        .route(
-            "/api/v3/webhook_endpoints/{id}",
-            get(show_endpoint)
-                .patch(update_endpoint)
-                .delete(delete_endpoint),
-        )
-        .route(
-            "/api/v3/webhook_endpoints/{id}/deliveries",
-            get(list_deliveries),
-        )
-        .route(
-            "/api/v3/webhook_endpoints/{id}/rotate_secret",
-            post(rotate_secret),
-        )
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(show_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(rotate_secret))
 }
 
 fn bad(e: EndpointError) -> ApiError {
@@ -95,6 +81,21 @@ fn description(fields: &Fields<'_>) -> Result<Option<String>, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/webhook_endpoints",
+    tag = "Webhooks",
+    operation_id = "list_webhook_endpoints",
+    summary = "List webhook endpoints (a giftwire addition)",
+    description = "The organization's webhook endpoints, a page at a time, without their secrets.",
+    params(crate::openapi::PageParams),
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 200, description = "A page of endpoints", body = giftwire_api::webhooks::EndpointList),
+        (status = 400, description = "`page` or `per_page` is repeated or not a positive integer", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn list_endpoints(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -116,6 +117,24 @@ async fn list_endpoints(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v3/webhook_endpoints",
+    tag = "Webhooks",
+    operation_id = "create_webhook_endpoint",
+    summary = "Create a webhook endpoint (a giftwire addition)",
+    description = "A URL that receives the organization's events (all of them unless `events` names \
+        some), signed per Standard Webhooks with the secret in this answer, the only time it is shown. \
+        The URL must be https (http only when private addresses are allowed) and must not resolve to \
+        a private address unless the server allows it.",
+    request_body = giftwire_api::webhooks::NewEndpoint,
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 201, description = "Created, with its signing secret", body = giftwire_api::webhooks::CreatedEndpoint),
+        (status = 400, description = "A field is missing, unknown or invalid", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn create_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -154,6 +173,21 @@ async fn create_endpoint(
     Ok(json_response(StatusCode::CREATED, &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/webhook_endpoints/{id}",
+    tag = "Webhooks",
+    operation_id = "show_webhook_endpoint",
+    summary = "One webhook endpoint (a giftwire addition)",
+    description = "An endpoint of the organization, without its secret.",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 200, description = "The endpoint", body = giftwire_api::webhooks::WebhookEndpoint),
+        (status = 404, description = "No endpoint of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn show_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -170,6 +204,23 @@ async fn show_endpoint(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v3/webhook_endpoints/{id}",
+    tag = "Webhooks",
+    operation_id = "update_webhook_endpoint",
+    summary = "Change a webhook endpoint (a giftwire addition)",
+    description = "Changes the fields given (`url`, `events`, `description`, `enabled`); the others keep their value.",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    request_body = giftwire_api::webhooks::EndpointChanges,
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 200, description = "The endpoint after the change", body = giftwire_api::webhooks::WebhookEndpoint),
+        (status = 400, description = "A field is unknown or invalid", body = giftwire_api::ErrorBody),
+        (status = 404, description = "No endpoint of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn update_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -206,6 +257,21 @@ async fn update_endpoint(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v3/webhook_endpoints/{id}",
+    tag = "Webhooks",
+    operation_id = "delete_webhook_endpoint",
+    summary = "Delete a webhook endpoint (a giftwire addition)",
+    description = "The endpoint and its deliveries are deleted; it receives nothing more.",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No endpoint of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn delete_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -219,6 +285,22 @@ async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v3/webhook_endpoints/{id}/deliveries",
+    tag = "Webhooks",
+    operation_id = "list_webhook_deliveries",
+    summary = "Deliveries to a webhook endpoint (a giftwire addition)",
+    description = "The deliveries of events to the endpoint, newest first, each as its last attempt left it.",
+    params(("id" = String, Path, description = "The endpoint's id"), crate::openapi::PageParams),
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 200, description = "A page of deliveries", body = giftwire_api::webhooks::DeliveryList),
+        (status = 400, description = "`page` or `per_page` is repeated or not a positive integer", body = giftwire_api::ErrorBody),
+        (status = 404, description = "No endpoint of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn list_deliveries(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -245,6 +327,21 @@ async fn list_deliveries(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v3/webhook_endpoints/{id}/rotate_secret",
+    tag = "Webhooks",
+    operation_id = "rotate_webhook_secret",
+    summary = "Rotate a webhook endpoint's secret (a giftwire addition)",
+    description = "A new signing secret, shown this once; the previous one keeps signing (as a second signature) for 24 hours.",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    security(("oauth2" = ["update"])),
+    responses(
+        (status = 200, description = "The new secret", body = giftwire_api::webhooks::RotatedSecret),
+        (status = 404, description = "No endpoint of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 async fn rotate_secret(
     auth: Authenticated,
     State(state): State<AppState>,

@@ -225,3 +225,51 @@ async fn a_person_signs_in_and_authorizes_an_application_in_chromium() {
     wait_for_url(&browser, |u| u.path() == "/sign_in").await;
     browser.close().await.unwrap();
 }
+
+/// `/docs` renders in Chromium from the binary's own files: Swagger UI shows every operation of
+/// `/openapi.json` (the browser's network is the loopback only, so nothing came from a CDN).
+#[tokio::test]
+#[cfg_attr(
+    not(giftwire_browser),
+    ignore = "needs Chromium and ChromeDriver: apt install chromium chromium-driver"
+)]
+async fn the_api_documentation_renders_in_chromium() {
+    let app = spawn(Backend::Sqlite).await;
+    let doc: Value = app
+        .get_raw("/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    let (_driver, browser) = browser().await;
+    browser.goto(&app.url("/docs")).await.unwrap();
+    wait_for_url(&browser, |u| u.path() == "/docs/").await;
+    let started = Instant::now();
+    let shown = loop {
+        let shown = browser
+            .find_all(Locator::Css(".opblock"))
+            .await
+            .unwrap()
+            .len();
+        if shown >= operations || started.elapsed() > Duration::from_secs(20) {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown, operations, "operations Swagger UI shows");
+    let title = browser
+        .find(Locator::Css(".info .title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(title.starts_with("giftwire"), "{title}");
+    browser.close().await.unwrap();
+}

@@ -24,6 +24,7 @@ mod isolation;
 mod list;
 mod oauth;
 mod oauth_client;
+mod openapi;
 mod pagination;
 mod receiver;
 mod recipient;

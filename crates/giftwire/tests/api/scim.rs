@@ -635,8 +635,32 @@ async fn errors_are_scim_errors_with_their_status_and_type(backend: Backend) {
         Some(json!({})),
     )
     .await;
-    assert_eq!(status, 501);
-    assert_error(&body, 501, None);
+    assert_eq!(status, 400, "not a SearchRequest");
+    assert_error(&body, 400, Some("invalidSyntax"));
+    // A search request (RFC 7644 §3.4.3) answers as the listing with the same parameters.
+    let (status, listed) = get(
+        &app,
+        "/Users?filter=userName%20pr&count=1&attributes=userName",
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["Resources"].as_array().unwrap().len(), 1);
+    for path in ["/.search", "/Users/.search"] {
+        let search = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": "userName pr", "count": 1, "attributes": ["userName"],
+        });
+        let (status, found) = call(&app, reqwest::Method::POST, path, &token, Some(search)).await;
+        assert_eq!(status, 200, "{path}: {found}");
+        assert_eq!(found, listed, "{path}");
+    }
+    let bad = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": "many",
+    });
+    let (status, body) = call(&app, reqwest::Method::POST, "/.search", &token, Some(bad)).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 400, Some("invalidValue"));
     // Without a token, or with an unknown one: 401, in SCIM's shape too.
     let response = app
         .client

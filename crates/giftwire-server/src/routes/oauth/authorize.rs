@@ -179,6 +179,31 @@ struct ConsentPage<'a> {
     csrf: &'a str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize",
+    tag = "OAuth",
+    operation_id = "authorize",
+    summary = "Authorization request (RFC 6749 §4.1.1)",
+    description = "The consent page for a signed-in user (else a redirect to sign in and back). A request that cannot \
+        be answered by a redirect (unknown client, unregistered redirect URI) is a 400 page; other errors go to the \
+        redirect URI as `error=`.",
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query, description = "The application's client id"),
+        ("redirect_uri" = String, Query, description = "One of the application's redirect URIs, or `urn:ietf:wg:oauth:2.0:oob`"),
+        ("scope" = Option<String>, Query, description = "Space-separated scopes (the application's default when absent)"),
+        ("state" = Option<String>, Query, description = "Returned as given"),
+        ("code_challenge" = Option<String>, Query, description = "PKCE (RFC 7636): required for public clients"),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256`"),
+    ),
+    responses(
+        (status = 200, description = "The consent page", body = String, content_type = "text/html"),
+        (status = 303, description = "To sign in first, or to the redirect URI with an `error`", headers(("Location" = String))),
+        (status = 400, description = "The request is not valid and cannot be redirected", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn authorize_page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -247,7 +272,41 @@ fn other_organization(request: &Authorization, user: &User) -> Option<Response> 
     })
 }
 
+/// The fields of the consent form (its answer is read from the parameters by name, as the
+/// authorization request's are: [`parse_params`] refuses a repeated one); described for the
+/// document only.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ConsentForm {
+    /// The form's double-submit token.
+    csrf: String,
+    /// `allow` or `deny`.
+    decision: String,
+    response_type: String,
+    client_id: String,
+    redirect_uri: String,
+    scope: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+}
+
 /// The consent form's answer.
+#[utoipa::path(
+    post,
+    path = "/oauth/authorize",
+    tag = "OAuth",
+    operation_id = "authorize_decision",
+    summary = "The consent form's answer",
+    description = "Allow or deny: to the redirect URI with a `code` (and `state`), or `error=access_denied`.",
+    request_body(content = inline(ConsentForm), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the redirect URI", headers(("Location" = String))),
+        (status = 400, description = "The request is not valid and cannot be redirected", body = String, content_type = "text/html"),
+        (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
+        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn decide(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
     let params = match parse_params(&body) {
         Ok(params) => params,
@@ -319,6 +378,19 @@ struct NativePage<'a> {
     code: &'a str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize/native",
+    tag = "OAuth",
+    operation_id = "authorize_native",
+    summary = "The code, for out-of-band clients",
+    description = "Shows the authorization code to copy, for the redirect URI `urn:ietf:wg:oauth:2.0:oob`.",
+    params(("code" = String, Query, description = "The authorization code (64 hex characters)")),
+    responses(
+        (status = 200, description = "The page with the code", body = String, content_type = "text/html"),
+        (status = 400, description = "There is no code to show", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn native_page(RawQuery(query): RawQuery) -> Response {
     let params = parse_params(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     match param(&params, "code") {

@@ -14,23 +14,19 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::routes;
 
-use crate::AppState;
+use super::Routes;
 
 mod authorize;
 mod token;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/oauth/authorize",
-            get(authorize::authorize_page).post(authorize::decide),
-        )
-        .route("/oauth/authorize/native", get(authorize::native_page))
-        .route("/oauth/token", post(token::token))
-        .route("/oauth/revoke", post(token::revoke))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(authorize::authorize_page, authorize::decide))
+        .routes(routes!(authorize::native_page))
+        .routes(routes!(token::token))
+        .routes(routes!(token::revoke))
 }
 
 /// Parameters of a query string or form body. A parameter given twice is refused (RFC 6749

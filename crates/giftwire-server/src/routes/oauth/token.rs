@@ -274,6 +274,22 @@ fn token_response(pair: NewPair) -> Response {
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "OAuth",
+    operation_id = "token",
+    summary = "Token request (RFC 6749 §4.1.3, §6)",
+    description = "Exchanges an authorization code (with the PKCE verifier) or a refresh token (which rotates) for an \
+        access token. The client authenticates with HTTP Basic or `client_id`/`client_secret` in the body; public \
+        clients with `client_id` alone.",
+    request_body(content = giftwire_api::oauth::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The tokens", body = giftwire_api::oauth::TokenResponse),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`, `unauthorized_client`", body = giftwire_api::oauth::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`", body = giftwire_api::oauth::OAuthErrorBody, headers(("WWW-Authenticate" = String))),
+    ),
+)]
 pub(super) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -407,6 +423,20 @@ async fn refresh_grant(
 }
 
 /// RFC 7009: `200 {}` whether or not the token existed.
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "OAuth",
+    operation_id = "revoke",
+    summary = "Token revocation (RFC 7009)",
+    description = "Revokes an access or refresh token of the client (and the other of its pair); `200 {}` whether or not it existed.",
+    request_body(content = giftwire_api::oauth::RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or there was nothing to revoke", body = Object),
+        (status = 400, description = "`invalid_request`", body = giftwire_api::oauth::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`", body = giftwire_api::oauth::OAuthErrorBody, headers(("WWW-Authenticate" = String))),
+    ),
+)]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

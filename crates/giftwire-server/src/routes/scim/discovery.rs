@@ -20,6 +20,16 @@ fn base(state: &AppState) -> String {
     format!("{}{BASE}", state.public_url.as_str().trim_end_matches('/'))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/ServiceProviderConfig",
+    tag = "SCIM",
+    operation_id = "scim_service_provider_config",
+    summary = "Service provider configuration",
+    description = "What this SCIM service supports (RFC 7643 §5): PATCH and filters, no bulk, sorting, ETags or password changes.",
+    security(("oauth2" = ["scim"])),
+    responses((status = 200, description = "The configuration", body = serde_json::Value, content_type = "application/scim+json")),
+)]
 pub(super) async fn service_provider_config(
     _auth: ScimAuth,
     State(state): State<AppState>,
@@ -72,10 +82,33 @@ fn list(resources: Vec<Value>) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/ResourceTypes",
+    tag = "SCIM",
+    operation_id = "scim_resource_types",
+    summary = "Resource types",
+    description = "The resource types (RFC 7643 §6): `User` only.",
+    security(("oauth2" = ["scim"])),
+    responses((status = 200, description = "A list of resource types", body = serde_json::Value, content_type = "application/scim+json")),
+)]
 pub(super) async fn resource_types(_auth: ScimAuth, State(state): State<AppState>) -> Response {
     scim_json(StatusCode::OK, &list(vec![user_resource_type(&state)]))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/ResourceTypes/{id}",
+    tag = "SCIM",
+    operation_id = "scim_resource_type",
+    summary = "One resource type",
+    params(("id" = String, Path, description = "`User`")),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "The resource type", body = serde_json::Value, content_type = "application/scim+json"),
+        (status = 404, description = "No such resource type", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn resource_type(
     _auth: ScimAuth,
     State(state): State<AppState>,
@@ -170,6 +203,16 @@ async fn user_schema(auth: &ScimAuth, state: &AppState) -> Result<Value, ScimErr
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/Schemas",
+    tag = "SCIM",
+    operation_id = "scim_schemas",
+    summary = "Schemas",
+    description = "The User schema (RFC 7643 §7), the organization's team names as `division`'s canonical values.",
+    security(("oauth2" = ["scim"])),
+    responses((status = 200, description = "A list of schemas", body = serde_json::Value, content_type = "application/scim+json")),
+)]
 pub(super) async fn schemas(
     auth: ScimAuth,
     State(state): State<AppState>,
@@ -180,6 +223,19 @@ pub(super) async fn schemas(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/Schemas/{id}",
+    tag = "SCIM",
+    operation_id = "scim_schema",
+    summary = "One schema",
+    params(("id" = String, Path, description = "`urn:ietf:params:scim:schemas:core:2.0:User`")),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "The schema", body = serde_json::Value, content_type = "application/scim+json"),
+        (status = 404, description = "No such schema", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn schema(
     auth: ScimAuth,
     State(state): State<AppState>,

@@ -3,18 +3,22 @@
 //! Every answer is `application/scim+json`, errors included (`urn:…:Error` with `scimType`).
 //! Only tokens with the `scim` scope, which is held alone, are let in.
 
-use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::any;
 use giftwire_api::scim as api;
 use giftwire_core::store::Principal;
 use giftwire_core::{Scope, StoreError};
 
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+use super::Routes;
 use crate::AppState;
 use crate::auth::Authenticated;
+use crate::body::JsonBody;
 use crate::error::ApiError;
 
 mod discovery;
@@ -23,46 +27,38 @@ mod users;
 
 pub const BASE: &str = "/api/scim/v2";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/scim/v2/ServiceProviderConfig",
-            get(discovery::service_provider_config).fallback(method_not_allowed),
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(scim(routes!(discovery::service_provider_config)))
+        .routes(scim(routes!(discovery::resource_types)))
+        .routes(scim(routes!(discovery::resource_type)))
+        .routes(scim(routes!(discovery::schemas)))
+        .routes(scim(routes!(discovery::schema)))
+        .routes(scim(routes!(users::list, users::create)))
+        .routes(scim(routes!(
+            users::show,
+            users::replace,
+            users::patch,
+            users::delete
+        )))
+        .routes(scim(routes!(search)))
+        .routes(scim(routes!(search_users)))
+        .undocumented(
+            "/api/scim/v2",
+            any(no_resource),
+            "SCIM's base path names no resource: a SCIM 404 for any method",
         )
-        .route(
-            "/api/scim/v2/ResourceTypes",
-            get(discovery::resource_types).fallback(method_not_allowed),
+        .undocumented(
+            "/api/scim/v2/{*rest}",
+            any(no_resource),
+            "any other path under SCIM's base is a SCIM 404 (a path template cannot say \"the rest\")",
         )
-        .route(
-            "/api/scim/v2/ResourceTypes/{id}",
-            get(discovery::resource_type).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/scim/v2/Schemas",
-            get(discovery::schemas).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/scim/v2/Schemas/{id}",
-            get(discovery::schema).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/scim/v2/Users",
-            get(users::list)
-                .post(users::create)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/api/scim/v2/Users/{id}",
-            get(users::show)
-                .put(users::replace)
-                .patch(users::patch)
-                .delete(users::delete)
-                .fallback(method_not_allowed),
-        )
-        .route("/api/scim/v2/.search", post(not_implemented))
-        .route("/api/scim/v2/Users/.search", post(not_implemented))
-        .route("/api/scim/v2", any(no_resource))
-        .route("/api/scim/v2/{*rest}", any(no_resource))
+}
+
+/// A SCIM route answers a method it does not have in SCIM's error shape (after authentication).
+fn scim(routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, method_router) = routes;
+    (schemas, paths, method_router.fallback(method_not_allowed))
 }
 
 /// A SCIM error: its status, `scimType` and `detail`, plus the headers the API's error of the
@@ -185,12 +181,49 @@ async fn method_not_allowed(_auth: ScimAuth) -> ScimError {
     )
 }
 
-async fn not_implemented(_auth: ScimAuth) -> ScimError {
-    ScimError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        None,
-        "Searching with POST /.search is not supported; use GET with a filter",
-    )
+#[utoipa::path(
+    post,
+    path = "/api/scim/v2/.search",
+    tag = "SCIM",
+    operation_id = "scim_search",
+    summary = "Search with POST",
+    description = "RFC 7644 §3.4.3: the parameters of `GET /api/scim/v2/Users` in a `SearchRequest` \
+        body (users are the only resources).",
+    request_body(content = api::SearchRequest, content_type = "application/scim+json"),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "A list response of users", body = api::ListResponse<api::User>, content_type = "application/scim+json"),
+        (status = 400, description = "The body is not a search request, the filter cannot be read, or a value is invalid", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
+async fn search(
+    auth: ScimAuth,
+    State(state): State<AppState>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<Response, ScimError> {
+    users::search(&auth, &state, body).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/scim/v2/Users/.search",
+    tag = "SCIM",
+    operation_id = "scim_search_users",
+    summary = "Search users with POST",
+    description = "As `POST /api/scim/v2/.search`.",
+    request_body(content = api::SearchRequest, content_type = "application/scim+json"),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "A list response of users", body = api::ListResponse<api::User>, content_type = "application/scim+json"),
+        (status = 400, description = "The body is not a search request, the filter cannot be read, or a value is invalid", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
+async fn search_users(
+    auth: ScimAuth,
+    State(state): State<AppState>,
+    body: Result<JsonBody, ApiError>,
+) -> Result<Response, ScimError> {
+    users::search(&auth, &state, body).await
 }
 
 async fn no_resource(_auth: ScimAuth) -> ScimError {

@@ -543,15 +543,91 @@ fn integer(params: &HashMap<String, String>, name: &str) -> Result<Option<i64>, 
         .transpose()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/Users",
+    tag = "SCIM",
+    operation_id = "scim_list_users",
+    summary = "List users",
+    description = "The organization's users, filtered (`eq`, `ne`, `co`, `sw`, `ew`, `pr`, `gt`, `ge`, `lt`, `le`, `and`, `or`, `not`, \
+        parentheses, RFC 7644 §3.4.2.2), a page at a time by `startIndex` and `count`.",
+    params(
+        ("filter" = Option<String>, Query, description = "A SCIM filter, e.g. `userName eq \"a@example.com\"`"),
+        ("startIndex" = Option<i64>, Query, description = "1-based index of the first result (below 1: 1)"),
+        ("count" = Option<i64>, Query, description = "Results at most (0 to 100; default 100)"),
+        ("attributes" = Option<String>, Query, description = "Attributes to return, comma-separated (RFC 7644 §3.4.2.5)"),
+        ("excludedAttributes" = Option<String>, Query, description = "Attributes not to return, comma-separated"),
+    ),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "A list response of users", body = api::ListResponse<api::User>, content_type = "application/scim+json"),
+        (status = 400, description = "The filter cannot be read (`invalidFilter`) or a number is not an integer (`invalidValue`)", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn list(
     auth: ScimAuth,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ScimError> {
-    let org = auth.principal().org_id;
-    let params = query(raw.as_deref());
-    let start = integer(&params, "startIndex")?.unwrap_or(1).max(1) as u64;
-    let count = integer(&params, "count")?
+    found(&state, auth.principal().org_id, &query(raw.as_deref())).await
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): the listing's parameters in a `SearchRequest` body
+/// (`filter`, `startIndex`, `count`, `attributes` and `excludedAttributes` as arrays or
+/// comma-separated strings; names in any case).
+pub(super) async fn search(
+    auth: &ScimAuth,
+    state: &AppState,
+    body: Result<JsonBody, crate::error::ApiError>,
+) -> Result<Response, ScimError> {
+    let body = body?;
+    let map = object(&body)?;
+    let schemas = map
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .and_then(|(_, v)| v.as_array());
+    if !schemas.is_some_and(|s| s.iter().any(|v| v == api::SEARCH_SCHEMA)) {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("schemas must hold {}", api::SEARCH_SCHEMA),
+        ));
+    }
+    let mut params = HashMap::new();
+    for (key, value) in map {
+        let key = key.to_ascii_lowercase();
+        let invalid = || ScimError::bad("invalidValue", format!("{key} is invalid"));
+        let value = match (key.as_str(), value) {
+            ("schemas" | "sortby" | "sortorder", _) | (_, Value::Null) => continue,
+            ("filter" | "attributes" | "excludedattributes", Value::String(s)) => s.clone(),
+            ("startindex" | "count", Value::Number(n)) => n.to_string(),
+            ("attributes" | "excludedattributes", Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().ok_or_else(invalid))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(","),
+            ("filter" | "attributes" | "excludedattributes" | "startindex" | "count", _) => {
+                return Err(invalid());
+            }
+            _ => {
+                return Err(ScimError::bad(
+                    "invalidSyntax",
+                    format!("{key} is not a parameter of a search request"),
+                ));
+            }
+        };
+        params.insert(key, value);
+    }
+    found(state, auth.principal().org_id, &params).await
+}
+
+/// The users of `org` that the parameters (lower-cased names) filter and page to.
+async fn found(
+    state: &AppState,
+    org: giftwire_core::OrgId,
+    params: &HashMap<String, String>,
+) -> Result<Response, ScimError> {
+    let start = integer(params, "startIndex")?.unwrap_or(1).max(1) as u64;
+    let count = integer(params, "count")?
         .unwrap_or(MAX_COUNT as i64)
         .clamp(0, MAX_COUNT as i64) as u64;
     let filter = params
@@ -576,7 +652,7 @@ pub(super) async fn list(
         .take(count as usize)
         .map(|row| {
             project(
-                render(&state, row.user, row.doc),
+                render(state, row.user, row.doc),
                 params.get("attributes").map(String::as_str),
                 params.get("excludedattributes").map(String::as_str),
             )
@@ -611,6 +687,23 @@ async fn answer(
     response
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/scim/v2/Users/{id}",
+    tag = "SCIM",
+    operation_id = "scim_show_user",
+    summary = "One user",
+    params(
+        ("id" = String, Path, description = "The user's id"),
+        ("attributes" = Option<String>, Query, description = "Attributes to return, comma-separated (RFC 7644 §3.4.2.5)"),
+        ("excludedAttributes" = Option<String>, Query, description = "Attributes not to return, comma-separated"),
+    ),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "The user", body = api::User, content_type = "application/scim+json", headers(("Location" = String, description = "The user's URL"))),
+        (status = 404, description = "No user of the organization has this id", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn show(
     auth: ScimAuth,
     State(state): State<AppState>,
@@ -634,6 +727,22 @@ fn object(body: &JsonBody) -> Result<&Map<String, Value>, ScimError> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/scim/v2/Users",
+    tag = "SCIM",
+    operation_id = "scim_create_user",
+    summary = "Create a user",
+    description = "A user of the organization: `userName`, `name`, `emails`, `active`, `userType` (`sender`, `manager` or `admin`), `division` (a team's name) and `externalId`, \
+        core or enterprise extension attributes alike.",
+    request_body(content = api::User, content_type = "application/scim+json", description = "A User resource (attribute names are case-insensitive; `application/json` is accepted too)"),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 201, description = "Created", body = api::User, content_type = "application/scim+json", headers(("Location" = String, description = "The user's URL"))),
+        (status = 400, description = "The body or a value is invalid (`scimType` says how)", body = api::Error, content_type = "application/scim+json"),
+        (status = 409, description = "Another user has this `userName` or email (`scimType: uniqueness`)", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn create(
     auth: ScimAuth,
     State(state): State<AppState>,
@@ -655,6 +764,23 @@ pub(super) async fn create(
     Ok(answer(&state, &user, StatusCode::CREATED, None).await)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/scim/v2/Users/{id}",
+    tag = "SCIM",
+    operation_id = "scim_replace_user",
+    summary = "Replace a user",
+    description = "Sets every attribute of the user from the body; those absent are cleared.",
+    params(("id" = String, Path, description = "The user's id"),),
+    request_body(content = api::User, content_type = "application/scim+json"),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "The user after the change", body = api::User, content_type = "application/scim+json", headers(("Location" = String, description = "The user's URL"))),
+        (status = 400, description = "The body or a value is invalid (`scimType` says how)", body = api::Error, content_type = "application/scim+json"),
+        (status = 404, description = "No user of the organization has this id", body = api::Error, content_type = "application/scim+json"),
+        (status = 409, description = "Another user has this `userName` or email (`scimType: uniqueness`)", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn replace(
     auth: ScimAuth,
     State(state): State<AppState>,
@@ -676,6 +802,23 @@ pub(super) async fn replace(
     Ok(answer(&state, &user, StatusCode::OK, None).await)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/scim/v2/Users/{id}",
+    tag = "SCIM",
+    operation_id = "scim_patch_user",
+    summary = "Change a user (PatchOp)",
+    description = "Applies the operations (`add`, `replace`, `remove`, with paths and value filters, RFC 7644 §3.5.2) in order, all or none.",
+    params(("id" = String, Path, description = "The user's id"),),
+    request_body(content = serde_json::Value, content_type = "application/scim+json", description = "A `urn:ietf:params:scim:api:messages:2.0:PatchOp` message"),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 200, description = "The user after the change", body = api::User, content_type = "application/scim+json", headers(("Location" = String, description = "The user's URL"))),
+        (status = 400, description = "The body or a value is invalid (`scimType` says how)", body = api::Error, content_type = "application/scim+json"),
+        (status = 404, description = "No user of the organization has this id", body = api::Error, content_type = "application/scim+json"),
+        (status = 409, description = "Another user has this `userName` or email (`scimType: uniqueness`)", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn patch(
     auth: ScimAuth,
     State(state): State<AppState>,
@@ -696,6 +839,20 @@ pub(super) async fn patch(
     Ok(answer(&state, &user, StatusCode::OK, None).await)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/scim/v2/Users/{id}",
+    tag = "SCIM",
+    operation_id = "scim_delete_user",
+    summary = "Deactivate a user",
+    description = "The user is deactivated (its sends stay); it is no longer listed.",
+    params(("id" = String, Path, description = "The user's id"),),
+    security(("oauth2" = ["scim"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No user of the organization has this id", body = api::Error, content_type = "application/scim+json"),
+    ),
+)]
 pub(super) async fn delete(
     auth: ScimAuth,
     State(state): State<AppState>,

@@ -18,6 +18,28 @@ pub(super) const MAX_LIMIT: u32 = 1000;
 /// first when it is absent or empty), in the order their changes became visible, each once
 /// with its current state: `{"sends": [...], "next_cursor": "..."}`. `next_cursor` is where the
 /// next call continues; when nothing changed it is the cursor given (or the start's).
+#[utoipa::path(
+    get,
+    path = "/api/v3/send/changes",
+    tag = "Sends",
+    operation_id = "send_changes",
+    summary = "Sends changed since a cursor (a giftwire addition)",
+    description = "The sends of the token's organization created or changed after the cursor \
+        `after` (from the first when it is absent or empty), in the order their changes became \
+        visible, each once with its current state. Follow `next_cursor` to stay in sync: a reader \
+        doing so never misses a change and never sees one twice. When nothing changed, \
+        `next_cursor` is the cursor given. Cursors are opaque and bound to the organization.",
+    params(
+        ("after" = Option<String>, Query, description = "A `next_cursor` of an earlier answer; absent or empty for the start"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Sends at most in the answer (default 100)"),
+    ),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The sends changed after the cursor, and where to continue", body = giftwire_api::ChangePage),
+        (status = 400, description = "The cursor was altered or is another organization's, or `limit` is out of range", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 pub(super) async fn send_changes(
     auth: Authenticated,
     State(state): State<AppState>,

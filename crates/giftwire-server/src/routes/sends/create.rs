@@ -245,6 +245,28 @@ fn answer(created: &Created, body: Value) -> Response {
 }
 
 /// `POST /api/v3/send`.
+#[utoipa::path(
+    post,
+    path = "/api/v3/send",
+    tag = "Sends",
+    operation_id = "create_send",
+    summary = "Create Send",
+    description = "Sends a gift from a touch: a physical gift to an address, a physical gift \
+        whose address the recipient confirms (by email or by link), or an eGift by email. The \
+        cost is taken from the sender's balance. With an `Idempotency-Key` (a giftwire addition), \
+        a retry of the same request answers as the first did (`Idempotent-Replayed: true`) and \
+        creates nothing more.",
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 characters")),
+    request_body = giftwire_api::CreateSend,
+    security(("oauth2" = ["write"])),
+    responses(
+        (status = 200, description = "Created (or, for a replayed key, created before)", body = giftwire_api::SendCreated,
+            headers(("Idempotent-Replayed" = String, description = "`true` when the answer is a replay"))),
+        (status = 400, description = "A field is missing or invalid, or the balance does not cover the cost", body = giftwire_api::ErrorBody),
+        (status = 404, description = "No open touch of the organization has this `touch_id`", body = giftwire_api::ErrorBody),
+        (status = 409, description = "The `Idempotency-Key` was used for another request, or its first request is still in progress", body = giftwire_api::ErrorBody),
+    ),
+)]
 pub(super) async fn create_send(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -380,6 +402,25 @@ pub(super) async fn create_send(
 }
 
 /// `POST /api/v3/send/generate_egift_links`: one eGift send per recipient, each with its link.
+#[utoipa::path(
+    post,
+    path = "/api/v3/send/generate_egift_links",
+    tag = "Sends",
+    operation_id = "generate_egift_links",
+    summary = "Generate eGift Links",
+    description = "One eGift send per recipient, each with its link to hand out (no email is \
+        sent). `Idempotency-Key` as for Create Send.",
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 characters")),
+    request_body = giftwire_api::GenerateEgiftLinks,
+    security(("oauth2" = ["write"])),
+    responses(
+        (status = 200, description = "The links", body = giftwire_api::EgiftLinks,
+            headers(("Idempotent-Replayed" = String, description = "`true` when the answer is a replay"))),
+        (status = 400, description = "A field is missing or invalid, or the balance does not cover the cost", body = giftwire_api::ErrorBody),
+        (status = 404, description = "No open touch of the organization has this `touch_id`", body = giftwire_api::ErrorBody),
+        (status = 409, description = "The `Idempotency-Key` was used for another request, or its first request is still in progress", body = giftwire_api::ErrorBody),
+    ),
+)]
 pub(super) async fn generate_egift_links(
     auth: Authenticated,
     State(state): State<AppState>,

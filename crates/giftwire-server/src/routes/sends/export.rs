@@ -31,6 +31,33 @@ enum Format {
 /// another, each in its own snapshot: a send created during the export is in it when it is
 /// created before the export reaches its position, and each send shows its state when its chunk
 /// was read.
+#[utoipa::path(
+    get,
+    path = "/api/v3/send/export",
+    tag = "Sends",
+    operation_id = "export_sends",
+    summary = "Export sends as NDJSON or CSV (a giftwire addition)",
+    description = "Streams every send of the token's organization that the filters hold \
+        (the listing's filters), ascending by id: NDJSON, one listing send object per line (the \
+        default), or CSV with a header row and one row per send (`status_updates` as a JSON array \
+        in its column; fields that a spreadsheet would read as a formula are prefixed with `'`). \
+        The answer starts at once and takes constant memory; gzip or brotli on `Accept-Encoding`.",
+    params(
+        ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`", pattern = "^(ndjson|csv)$"),
+        super::filter::SendFilterParams,
+    ),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The sends, streamed",
+            headers(("Content-Disposition" = String, description = "`attachment` with a file name")),
+            content(
+                (String = "application/x-ndjson"),
+                (String = "text/csv"),
+            )),
+        (status = 400, description = "A parameter is repeated or has a value it cannot have", body = giftwire_api::ErrorBody),
+    ),
+    extensions(("x-giftwire-addition" = json!(true))),
+)]
 pub(super) async fn export_sends(
     auth: Authenticated,
     State(state): State<AppState>,

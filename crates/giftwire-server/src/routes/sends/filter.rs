@@ -3,6 +3,11 @@
 
 use giftwire_core::{OrgTimeZone, SendFilter, SendStatus, SendType, TouchId, UserId};
 use jiff::Timestamp;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, KnownFormat, SchemaFormat};
+
+use crate::openapi::{integer, query, string};
 
 use crate::error::ApiError;
 
@@ -16,7 +21,7 @@ pub(super) const SINGLE: &[&str] = &[
     "recipient_email",
 ];
 
-/// The longest `recipient_email` worth looking for (RFC 5321's path limit).
+/// The longest `recipient_email` worth looking for, in characters (RFC 5321's path limit).
 const MAX_EMAIL: usize = 320;
 
 /// Reads the filter of a query: `params` holds the single-valued parameters (each given at most
@@ -67,7 +72,10 @@ pub(super) fn parse(
         .transpose()?;
     if let Some(email) = params.get("recipient_email") {
         let email = email.trim();
-        if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+        if email.is_empty()
+            || email.chars().count() > MAX_EMAIL
+            || email.chars().any(char::is_control)
+        {
             return Err(ApiError::BadRequest(format!(
                 "recipient_email must be an email address of at most {MAX_EMAIL} characters"
             )));
@@ -117,6 +125,76 @@ fn instant(name: &str, value: &str, tz: &OrgTimeZone) -> Result<Timestamp, ApiEr
         )));
     }
     Ok(at)
+}
+
+/// A string without control characters that is not blank (what the filters accept).
+const PRINTABLE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// The filters of the send listing and the export (our additions), from the same lists the
+/// parser reads ([`SendStatus::ALL`], [`SendType::ALL`]).
+pub(super) struct SendFilterParams;
+
+impl utoipa::IntoParams for SendFilterParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let status = ParameterBuilder::new()
+            .name("status")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(
+                "Sends in one of these statuses (repeat the parameter for several); a giftwire \
+                 addition",
+            ))
+            .schema(Some(ArrayBuilder::new().items(
+                string().enum_values(Some(SendStatus::ALL.iter().map(|s| s.as_str()))),
+            )))
+            .style(Some(ParameterStyle::Form))
+            .explode(Some(true))
+            .build();
+        let instant = || {
+            AnyOfBuilder::new()
+                .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+                .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+        };
+        vec![
+            status,
+            query(
+                "type",
+                "Sends of touches of this type; a giftwire addition",
+                string().enum_values(Some(SendType::ALL.iter().map(|t| t.as_str()))),
+            ),
+            query(
+                "touch_id",
+                "Sends of this touch; a giftwire addition",
+                integer(1, i64::MAX),
+            ),
+            query(
+                "sender_id",
+                "Sends this user sent; a giftwire addition",
+                integer(1, i64::MAX),
+            ),
+            query(
+                "created_after",
+                "Sends created strictly after this instant (RFC 3339, years 1 to 9999), or after \
+                 the start of this date in the organization's time zone; a giftwire addition",
+                instant(),
+            ),
+            query(
+                "created_before",
+                "Sends created strictly before this instant (RFC 3339, years 1 to 9999), or \
+                 before the start of this date in the organization's time zone; a giftwire \
+                 addition",
+                instant(),
+            ),
+            query(
+                "recipient_email",
+                "Sends to this address (the whole address, spaces around it ignored, ASCII case \
+                 ignored); a giftwire addition",
+                string()
+                    .max_length(Some(MAX_EMAIL))
+                    .pattern(Some(PRINTABLE)),
+            ),
+        ]
+    }
 }
 
 #[cfg(test)]

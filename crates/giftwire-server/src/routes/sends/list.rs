@@ -17,6 +17,23 @@ use crate::render;
 ///
 /// Without filters, the `sends` array of a page is reused from the page cache while the page's version (read
 /// first, in one indexed range read) is unchanged; otherwise the page is read and rendered.
+#[utoipa::path(
+    get,
+    path = "/api/v3/send",
+    tag = "Sends",
+    operation_id = "list_sends",
+    summary = "Retrieve All Sends",
+    description = "Every send of the token's organization, a page at a time, ascending by id. \
+        The filters are giftwire additions: with any of them, the sends they all hold (several \
+        `status` values: any of them), with `total_count` their exact number. Unknown parameters \
+        are ignored; a parameter other than `status` given twice is a 400.",
+    params(crate::openapi::PageParams, super::filter::SendFilterParams),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "A page of sends", body = giftwire_api::SendList),
+        (status = 400, description = "A parameter is repeated or has a value it cannot have (the message says which and what is expected)", body = giftwire_api::ErrorBody),
+    )
+)]
 pub(super) async fn list_sends(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -65,6 +82,29 @@ pub(super) async fn list_sends(
         StatusCode::OK,
         page_body(page, total, &sends),
     ))
+}
+
+/// `GET /api/v3/sends`: the listing under the plural some clients use.
+#[utoipa::path(
+    get,
+    path = "/api/v3/sends",
+    tag = "Sends",
+    operation_id = "list_sends_plural",
+    summary = "Retrieve All Sends (plural path)",
+    description = "The same as `GET /api/v3/send`, at the plural path some clients call.",
+    params(crate::openapi::PageParams, super::filter::SendFilterParams),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "A page of sends", body = giftwire_api::SendList),
+        (status = 400, description = "A parameter is repeated or has a value it cannot have", body = giftwire_api::ErrorBody),
+    )
+)]
+pub(super) async fn list_sends_plural(
+    auth: Authenticated,
+    state: State<AppState>,
+    raw: RawQuery,
+) -> Result<Response, ApiError> {
+    list_sends(auth, state, raw).await
 }
 
 /// `{"current_page":..,"per_page":..,"total_count":..,"sends":[..]}` around a rendered array.

@@ -4,10 +4,9 @@
 //! our additions: filters on the listing, the change feed (`GET /api/v3/send/changes`) and the
 //! streaming export (`GET /api/v3/send/export`).
 
-use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::routes;
 
-use crate::AppState;
+use super::Routes;
 
 mod changes;
 mod create;
@@ -16,22 +15,13 @@ mod filter;
 mod list;
 mod show;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v3/send",
-            get(list::list_sends).post(create::create_send),
-        )
-        .route("/api/v3/sends", get(list::list_sends))
-        .route(
-            "/api/v3/send/generate_egift_links",
-            post(create::generate_egift_links),
-        )
-        .route("/api/v3/send/changes", get(changes::send_changes))
-        .route("/api/v3/send/export", get(export::export_sends))
-        .route("/api/v3/send/{id}", get(show::show_send))
-        .route(
-            "/api/v3/send/{id}/status_updates",
-            post(show::record_status),
-        )
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(list::list_sends, create::create_send))
+        .routes(routes!(list::list_sends_plural))
+        .routes(routes!(create::generate_egift_links))
+        .routes(routes!(changes::send_changes))
+        .routes(routes!(export::export_sends))
+        .routes(routes!(show::show_send))
+        .routes(routes!(show::record_status))
 }

@@ -27,6 +27,20 @@ fn send_id(raw: &str) -> Result<SendId, ApiError> {
 }
 
 /// `{"success": true, "send": {...}}`, the send as the listing shows it.
+#[utoipa::path(
+    get,
+    path = "/api/v3/send/{id}",
+    tag = "Sends",
+    operation_id = "show_send",
+    summary = "Retrieve a send",
+    description = "One send of the token's organization, as the listing shows it.",
+    params(("id" = String, Path, description = "The send's id (a number) or its `send_gid`")),
+    security(("oauth2" = ["public"])),
+    responses(
+        (status = 200, description = "The send", body = giftwire_api::SendShown),
+        (status = 404, description = "No send of the organization has this id", body = giftwire_api::ErrorBody),
+    ),
+)]
 pub(super) async fn show_send(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -39,6 +53,25 @@ pub(super) async fn show_send(
 }
 
 /// Records `{"status", "occurred_at"?, "current_total_cost"?}` through the lifecycle.
+#[utoipa::path(
+    post,
+    path = "/api/v3/send/{id}/status_updates",
+    tag = "Sends",
+    operation_id = "record_send_status",
+    summary = "Report a fulfillment status change",
+    description = "A fulfillment partner reports what happened to a send: its new status, when \
+        (RFC 3339; now when absent) and optionally the final cost. The change must follow the \
+        lifecycle of the send's kind (CONTRACT.md); the answer is the send as it now is.",
+    params(("id" = String, Path, description = "The send's id (a number) or its `send_gid`")),
+    request_body = giftwire_api::StatusReport,
+    security(("oauth2" = ["fulfillment"])),
+    responses(
+        (status = 200, description = "The send after the change", body = giftwire_api::SendShown),
+        (status = 400, description = "A field is missing or invalid", body = giftwire_api::ErrorBody),
+        (status = 404, description = "No send of the organization has this id", body = giftwire_api::ErrorBody),
+        (status = 409, description = "The lifecycle does not allow this change from the send's status", body = giftwire_api::ErrorBody),
+    ),
+)]
 pub(super) async fn record_status(
     auth: Authenticated,
     State(state): State<AppState>,
