@@ -54,6 +54,8 @@ pub struct Meta {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub schemas: Vec<String>,
+    /// Given by the server (a request's is ignored).
+    #[cfg_attr(feature = "openapi", schema(read_only))]
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
@@ -70,6 +72,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub division: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(read_only))]
     pub meta: Meta,
 }
 

@@ -21,7 +21,7 @@ use utoipa::openapi::{RefOr, Required};
 /// The scope names and what each allows, for the OAuth2 scheme.
 fn scope_description(scope: Scope) -> &'static str {
     match scope {
-        Scope::Public => "Read: every GET of /api/v3",
+        Scope::Public => "Read: the GETs of /api/v3 (webhook endpoints take update)",
         Scope::Write => "Create sends",
         Scope::Update => "Change users, webhook endpoints and other settings",
         Scope::Fulfillment => "Report fulfillment status changes of sends",
@@ -60,9 +60,8 @@ struct Base;
 pub fn document() -> Value {
     let mut doc = Base::openapi();
     doc.merge(crate::routes::all().into_openapi());
-    let mut doc = match serde_json::to_value(&doc) {
-        Ok(Value::Object(doc)) => doc,
-        _ => Map::new(),
+    let Ok(Value::Object(mut doc)) = serde_json::to_value(&doc) else {
+        unreachable!("an OpenAPI document serializes to a JSON object");
     };
     security_schemes(&mut doc);
     shared_answers(&mut doc);
@@ -87,8 +86,7 @@ pub fn route_table() -> RouteTable {
 
 /// [`document`] serialized once.
 pub(crate) fn document_bytes() -> Bytes {
-    static DOC: LazyLock<Bytes> =
-        LazyLock::new(|| Bytes::from(serde_json::to_vec(&document()).unwrap_or_default()));
+    static DOC: LazyLock<Bytes> = LazyLock::new(|| Bytes::from(document().to_string()));
     DOC.clone()
 }
 
@@ -150,10 +148,11 @@ const METHODS: [&str; 8] = [
 ///   (the token lacks the scope) and `429` (the token's or application's rate limit), and the
 ///   operator token as a second way in;
 /// - `POST /sign_in`, `/oauth/token`, `/oauth/revoke`: `429` per client address;
-/// - an operation with a body: `400` (not JSON), `408` (the body came too slowly) and `413`
-///   (over 1 MiB).
+/// - an operation with a JSON body: `400` (not JSON), `408` (the body came too slowly) and `413`
+///   (over 1 MiB); with a form or raw body, axum's plain-text `400` and `413`.
 ///
-/// SCIM's paths answer errors in SCIM's shape (`application/scim+json`).
+/// SCIM's paths answer errors in SCIM's shape (`application/scim+json`), but for what the front
+/// door answers before them (its `503`s, a panic's `500`: the envelope).
 fn shared_answers(doc: &mut Map<String, Value>) {
     let mut shared = Map::new();
     for (name, description, schema, content_type, headers) in [
@@ -239,6 +238,23 @@ fn shared_answers(doc: &mut Map<String, Value>) {
         }
         shared.insert(name.to_owned(), response);
     }
+    // The front door answers in the envelope whatever the path (its deadline, its connection
+    // limit, a panic caught); a page's template failing to render is plain text; axum's own
+    // rejections of a form or raw body (unreadable, over 1 MiB) are plain text too.
+    let envelope = json!({"schema": {"$ref": "#/components/schemas/ErrorBody"}});
+    let text = json!({"schema": {"type": "string"}});
+    shared["ScimUnavailable"]["content"]["application/json"] = envelope.clone();
+    let mut scim_fault = shared["ScimError"].clone();
+    scim_fault["content"]["application/json"] = envelope.clone();
+    shared.insert("ScimFault".to_owned(), scim_fault);
+    let mut page_fault = shared["Error"].clone();
+    page_fault["content"]["text/plain"] = text.clone();
+    shared.insert("PageFault".to_owned(), page_fault);
+    shared.insert(
+        "BodyRejected".to_owned(),
+        json!({"description": "The body cannot be read, or is larger than 1 MiB (plain text)",
+               "content": {"text/plain": text}}),
+    );
 
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for (path, item) in paths.iter_mut() {
@@ -271,7 +287,20 @@ fn add_shared_answers(path: &str, item: &mut Value, shared: &Map<String, Value>)
         if guarded {
             add_operator_token(op);
         }
-        let has_body = op.get("requestBody").is_some();
+        let body_types: Vec<String> = op
+            .get("requestBody")
+            .and_then(|b| b.get("content"))
+            .and_then(Value::as_object)
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default();
+        let json_body = body_types.iter().any(|t| t.contains("json"));
+        let page = op
+            .get("responses")
+            .and_then(Value::as_object)
+            .is_some_and(|r| {
+                r.values()
+                    .any(|r| r.pointer("/content/text~1html").is_some())
+            });
         let answers = object(op, "responses");
         let mut add = |status: &str, name: String, description: Option<&str>| {
             let Some(Value::Object(own)) = answers.get_mut(status) else {
@@ -302,15 +331,23 @@ fn add_shared_answers(path: &str, item: &mut Value, shared: &Map<String, Value>)
         {
             add("429", named("RateLimited"), None);
         }
-        if has_body {
+        if json_body {
             let bad = "The body cannot be read, or a field is missing or invalid";
             add("400", named("Error"), Some(bad));
             let slow = "The body did not arrive within the body deadline";
             add("408", named("Error"), Some(slow));
             add("413", named("Error"), Some("The body is larger than 1 MiB"));
+        } else if !body_types.is_empty() {
+            add("400", "BodyRejected".to_owned(), None);
+            add("413", "BodyRejected".to_owned(), None);
         }
         let fault = "A fault of ours (logged with its cause)";
-        add("500", named("Error"), Some(fault));
+        let fault_kind = match (scim, page) {
+            (true, _) => "ScimFault",
+            (false, true) => "PageFault",
+            (false, false) => "Error",
+        };
+        add("500", fault_kind.to_owned(), Some(fault));
         add("503", named("Unavailable"), None);
     }
 }
@@ -337,12 +374,12 @@ impl utoipa::IntoParams for PageParams {
             query(
                 "page",
                 "The page, from 1 (past the last page: an empty list)",
-                integer(1, u32::MAX.into()).default(Some(json!(1))),
+                integer(1, i32::MAX.into()).default(Some(json!(1))),
             ),
             query(
                 "per_page",
                 "Items per page, 10 when absent; above 100 it is 100",
-                integer(1, u32::MAX.into()).default(Some(json!(10))),
+                integer(1, i32::MAX.into()).default(Some(json!(10))),
             ),
         ]
     }

@@ -48,6 +48,13 @@ pub(crate) enum FormRejections {
     Unreadable(String),
 }
 
+/// A page's answer when it cannot be shown right now (the store unreachable): try again in a
+/// minute. For the document.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 503, content_type = "text/html")]
+#[allow(dead_code)]
+pub(crate) struct PageUnavailable(String);
+
 /// A form that posts nothing but its double-submit token.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub(crate) struct CsrfForm {

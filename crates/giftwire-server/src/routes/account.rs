@@ -89,7 +89,7 @@ struct SignInQuery {
     params(("return_to" = Option<String>, Query, description = "A path of ours to go to after signing in (another site's is ignored)")),
     responses(
         (status = 200, description = "The page (or, signed in, who is)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 async fn sign_in_page(
@@ -136,7 +136,7 @@ struct SignInForm {
         (status = 401, description = "The form again: the email or password is wrong", body = String, content_type = "text/html"),
         (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
         (status = 429, description = "The form again: too many attempts, wait", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]
@@ -222,7 +222,7 @@ async fn sign_in(
     responses(
         (status = 303, description = "Signed out: to the sign-in page", headers(("Location" = String))),
         (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]

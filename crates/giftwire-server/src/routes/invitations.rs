@@ -107,7 +107,7 @@ fn form(
         (status = 200, description = "The form (or, accepted already, a page saying so)", body = String, content_type = "text/html"),
         (status = 404, description = "No invitation has this token", body = String, content_type = "text/html"),
         (status = 410, description = "The invitation has expired", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 async fn page(
@@ -142,12 +142,12 @@ struct AcceptForm {
     request_body(content = AcceptForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Accepted", body = String, content_type = "text/html"),
-        (status = 400, description = "The form again: the password is too short, too long or the two differ", body = String, content_type = "text/html"),
+        (status = 400, description = "The form again: the password is too short or the two differ", body = String, content_type = "text/html"),
         (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
         (status = 404, description = "No invitation has this token", body = String, content_type = "text/html"),
-        (status = 409, description = "The user was accepted meanwhile", body = String, content_type = "text/html"),
-        (status = 410, description = "The invitation has expired", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        (status = 409, description = "Another account has this email", body = String, content_type = "text/html"),
+        (status = 410, description = "The invitation has expired, or was accepted meanwhile", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]

@@ -153,7 +153,7 @@ fn redemption_code(code: &TrackingCode) -> String {
     responses(
         (status = 200, description = "The page", body = String, content_type = "text/html"),
         (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 async fn egift_page(
@@ -241,7 +241,7 @@ async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> R
         (status = 303, description = "To the eGift page", headers(("Location" = String))),
         (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
         (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]
@@ -382,7 +382,7 @@ fn render_address(
     responses(
         (status = 200, description = "The page", body = String, content_type = "text/html"),
         (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 async fn address_page(
@@ -457,7 +457,7 @@ fn parse_address(form: &AddressForm, countries: &[Country]) -> Result<Address, &
         (status = 400, description = "The form again, saying what is missing or invalid", body = String, content_type = "text/html"),
         (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
         (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]
@@ -524,7 +524,7 @@ async fn confirm_address(
         (status = 303, description = "To the address page", headers(("Location" = String))),
         (status = 403, description = "The form has expired (its token does not match the form cookie)", body = String, content_type = "text/html"),
         (status = 404, description = "The code names no send of this kind (unknown and malformed codes alike)", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
         crate::pages::FormRejections,
     ),
 )]

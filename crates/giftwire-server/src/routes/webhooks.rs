@@ -131,7 +131,7 @@ async fn list_endpoints(
     security(("oauth2" = ["update"])),
     responses(
         (status = 201, description = "Created, with its signing secret", body = giftwire_api::webhooks::CreatedEndpoint),
-        (status = 400, description = "A field is missing, unknown or invalid", body = giftwire_api::ErrorBody),
+        (status = 400, description = "A field is missing, unknown or invalid, or the organization has its 50 endpoints already", body = giftwire_api::ErrorBody),
     ),
     extensions(("x-giftwire-addition" = json!(true))),
 )]

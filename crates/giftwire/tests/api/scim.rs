@@ -661,6 +661,27 @@ async fn errors_are_scim_errors_with_their_status_and_type(backend: Backend) {
     let (status, body) = call(&app, reqwest::Method::POST, "/.search", &token, Some(bad)).await;
     assert_eq!(status, 400);
     assert_error(&body, 400, Some("invalidValue"));
+    // Names in any case, but each once; whole numbers in any JSON spelling; empty values absent.
+    let twice = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 1, "COUNT": 100,
+    });
+    let (status, body) = call(&app, reqwest::Method::POST, "/.search", &token, Some(twice)).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 400, Some("invalidSyntax"));
+    let spelled = json!({
+        "SCHEMAS": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "Filter": "userName pr", "count": 1.0, "attributes": "userName", "excludedAttributes": [],
+    });
+    let (status, found) = call(
+        &app,
+        reqwest::Method::POST,
+        "/.search",
+        &token,
+        Some(spelled),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found, listed);
     // Without a token, or with an unknown one: 401, in SCIM's shape too.
     let response = app
         .client

@@ -192,7 +192,7 @@ struct ConsentPage<'a> {
         ("response_type" = String, Query, description = "`code`"),
         ("client_id" = String, Query, description = "The application's client id"),
         ("redirect_uri" = String, Query, description = "One of the application's redirect URIs, or `urn:ietf:wg:oauth:2.0:oob`"),
-        ("scope" = Option<String>, Query, description = "Space-separated scopes (the application's default when absent)"),
+        ("scope" = Option<String>, Query, description = "Space-separated scopes (`public` when absent)"),
         ("state" = Option<String>, Query, description = "Returned as given"),
         ("code_challenge" = Option<String>, Query, description = "PKCE (RFC 7636): required for public clients"),
         ("code_challenge_method" = Option<String>, Query, description = "`S256`"),
@@ -201,7 +201,7 @@ struct ConsentPage<'a> {
         (status = 200, description = "The consent page", body = String, content_type = "text/html"),
         (status = 303, description = "To sign in first, or to the redirect URI with an `error`", headers(("Location" = String))),
         (status = 400, description = "The request is not valid and cannot be redirected", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 pub(super) async fn authorize_page(
@@ -304,7 +304,7 @@ struct ConsentForm {
         (status = 303, description = "To the redirect URI", headers(("Location" = String))),
         (status = 400, description = "The request is not valid and cannot be redirected", body = String, content_type = "text/html"),
         (status = 403, description = "The form has expired", body = String, content_type = "text/html"),
-        (status = 503, description = "The page cannot be shown right now", body = String, content_type = "text/html"),
+        crate::pages::PageUnavailable,
     ),
 )]
 pub(super) async fn decide(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {

@@ -283,9 +283,14 @@ fn token_response(pair: NewPair) -> Response {
     description = "Exchanges an authorization code (with the PKCE verifier) or a refresh token (which rotates) for an \
         access token. The client authenticates with HTTP Basic or `client_id`/`client_secret` in the body; public \
         clients with `client_id` alone.",
-    request_body(content = giftwire_api::oauth::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    request_body(content(
+        (giftwire_api::oauth::TokenRequest = "application/x-www-form-urlencoded"),
+        (giftwire_api::oauth::TokenRequest = "application/json"),
+    )),
     responses(
         (status = 200, description = "The tokens", body = giftwire_api::oauth::TokenResponse),
+        (status = 500, description = "`server_error`", body = giftwire_api::oauth::OAuthErrorBody),
+        (status = 503, description = "`server_error`: the store is unreachable", body = giftwire_api::oauth::OAuthErrorBody),
         (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`, `unauthorized_client`", body = giftwire_api::oauth::OAuthErrorBody),
         (status = 401, description = "`invalid_client`", body = giftwire_api::oauth::OAuthErrorBody, headers(("WWW-Authenticate" = String))),
     ),
@@ -429,10 +434,17 @@ async fn refresh_grant(
     tag = "OAuth",
     operation_id = "revoke",
     summary = "Token revocation (RFC 7009)",
-    description = "Revokes an access or refresh token of the client (and the other of its pair); `200 {}` whether or not it existed.",
-    request_body(content = giftwire_api::oauth::RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    description = "Revokes a token of the client: an access token alone, a refresh token with every token issued from \
+        the same grant; `200 {}` whether or not it existed. The token may also come in the query string.",
+    params(("token" = Option<String>, Query, description = "The token, when the body does not carry it")),
+    request_body(content(
+        (giftwire_api::oauth::RevokeRequest = "application/x-www-form-urlencoded"),
+        (giftwire_api::oauth::RevokeRequest = "application/json"),
+    )),
     responses(
         (status = 200, description = "Revoked, or there was nothing to revoke", body = Object),
+        (status = 500, description = "`server_error`", body = giftwire_api::oauth::OAuthErrorBody),
+        (status = 503, description = "`server_error`: the store is unreachable", body = giftwire_api::oauth::OAuthErrorBody),
         (status = 400, description = "`invalid_request`", body = giftwire_api::oauth::OAuthErrorBody),
         (status = 401, description = "`invalid_client`", body = giftwire_api::oauth::OAuthErrorBody, headers(("WWW-Authenticate" = String))),
     ),

@@ -582,42 +582,73 @@ pub(super) async fn search(
 ) -> Result<Response, ScimError> {
     let body = body?;
     let map = object(&body)?;
-    let schemas = map
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
-        .and_then(|(_, v)| v.as_array());
-    if !schemas.is_some_and(|s| s.iter().any(|v| v == api::SEARCH_SCHEMA)) {
+    let mut params = HashMap::new();
+    let mut search_request = false;
+    for (name, value) in map {
+        let key = name.to_ascii_lowercase();
+        let invalid = || ScimError::bad("invalidValue", format!("{name} is invalid"));
+        let value = match key.as_str() {
+            "schemas" => {
+                search_request = value.as_array().is_some_and(|s| {
+                    s.iter()
+                        .filter_map(Value::as_str)
+                        .any(|s| s.eq_ignore_ascii_case(api::SEARCH_SCHEMA))
+                });
+                None
+            }
+            // Sorting is not supported (the service provider configuration says so).
+            "sortby" | "sortorder" => None,
+            "filter" | "attributes" | "excludedattributes" => match value {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                Value::Array(items) if key != "filter" => Some(
+                    items
+                        .iter()
+                        .map(|v| v.as_str().ok_or_else(invalid))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .join(","),
+                ),
+                _ => return Err(invalid()),
+            },
+            "startindex" | "count" => match value {
+                Value::Null => None,
+                Value::Number(n) => Some(whole(n).ok_or_else(invalid)?.to_string()),
+                _ => return Err(invalid()),
+            },
+            _ => {
+                return Err(ScimError::bad(
+                    "invalidSyntax",
+                    format!("{name} is not a parameter of a search request"),
+                ));
+            }
+        };
+        // Empty values say nothing, as absent ones.
+        let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        if params.insert(key, value).is_some() {
+            return Err(ScimError::bad(
+                "invalidSyntax",
+                format!("{name} is given twice (names are case-insensitive)"),
+            ));
+        }
+    }
+    if !search_request {
         return Err(ScimError::bad(
             "invalidSyntax",
             format!("schemas must hold {}", api::SEARCH_SCHEMA),
         ));
     }
-    let mut params = HashMap::new();
-    for (key, value) in map {
-        let key = key.to_ascii_lowercase();
-        let invalid = || ScimError::bad("invalidValue", format!("{key} is invalid"));
-        let value = match (key.as_str(), value) {
-            ("schemas" | "sortby" | "sortorder", _) | (_, Value::Null) => continue,
-            ("filter" | "attributes" | "excludedattributes", Value::String(s)) => s.clone(),
-            ("startindex" | "count", Value::Number(n)) => n.to_string(),
-            ("attributes" | "excludedattributes", Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().ok_or_else(invalid))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-            ("filter" | "attributes" | "excludedattributes" | "startindex" | "count", _) => {
-                return Err(invalid());
-            }
-            _ => {
-                return Err(ScimError::bad(
-                    "invalidSyntax",
-                    format!("{key} is not a parameter of a search request"),
-                ));
-            }
-        };
-        params.insert(key, value);
-    }
     found(state, auth.principal().org_id, &params).await
+}
+
+/// A JSON number that is a whole number (`2`, `2.0`, `2e1`), saturated to `i64`.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0)
+            .map(|f| f.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
+    })
 }
 
 /// The users of `org` that the parameters (lower-cased names) filter and page to.
@@ -770,7 +801,7 @@ pub(super) async fn create(
     tag = "SCIM",
     operation_id = "scim_replace_user",
     summary = "Replace a user",
-    description = "Sets every attribute of the user from the body; those absent are cleared.",
+    description = "Sets the attributes the body gives; those absent keep their values.",
     params(("id" = String, Path, description = "The user's id"),),
     request_body(content = api::User, content_type = "application/scim+json"),
     security(("oauth2" = ["scim"])),

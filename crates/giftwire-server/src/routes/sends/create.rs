@@ -256,7 +256,7 @@ fn answer(created: &Created, body: Value) -> Response {
         cost is taken from the sender's balance. With an `Idempotency-Key` (a giftwire addition), \
         a retry of the same request answers as the first did (`Idempotent-Replayed: true`) and \
         creates nothing more.",
-    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 characters")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 bytes of visible ASCII (spaces around it ignored)")),
     request_body = giftwire_api::CreateSend,
     security(("oauth2" = ["write"])),
     responses(
@@ -410,7 +410,7 @@ pub(super) async fn create_send(
     summary = "Generate eGift Links",
     description = "One eGift send per recipient, each with its link to hand out (no email is \
         sent). `Idempotency-Key` as for Create Send.",
-    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 characters")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe (a giftwire addition): up to 255 bytes of visible ASCII (spaces around it ignored)")),
     request_body = giftwire_api::GenerateEgiftLinks,
     security(("oauth2" = ["write"])),
     responses(
