@@ -417,7 +417,133 @@ async fn every_other_route_answers_as_over_raw_http(backend: Backend) {
     );
 }
 
+/// SCIM through the client with a `scim` token: create, read, list with a filter, search,
+/// patch, replace, delete, discovery; each answer as over raw HTTP, errors with SCIM's `detail`.
+async fn scim_provisioning_through_the_client(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Provisioned", "UTC").await;
+    let token = app.create_token(&org.user, "scim", None).await;
+    let c = client(&app, &token);
+    let created = c
+        .scim_create_user(&serde_json::json!({
+            "schemas": [api::scim::USER_SCHEMA],
+            "userName": "grace@provisioned.example",
+            "name": {"givenName": "Grace", "familyName": "Hopper"},
+            "emails": [{"value": "grace@provisioned.example", "primary": true}],
+        }))
+        .await
+        .unwrap();
+    assert_eq!(created.user_name, "grace@provisioned.example");
+    let shown = c.scim_user(&created.id).await.unwrap();
+    assert_eq!(shown, created);
+    let (_, _, raw) = app
+        .get(&format!("/api/scim/v2/Users/{}", created.id), &token)
+        .await;
+    assert_eq!(serde_json::to_value(&shown).unwrap(), raw);
+
+    let query = giftwire_client::ScimQuery {
+        filter: Some(r#"userName eq "grace@provisioned.example""#.to_owned()),
+        ..Default::default()
+    };
+    let listed = c.scim_users(&query).await.unwrap();
+    assert_eq!(listed.total_results, 1);
+    assert_eq!(listed.resources, std::slice::from_ref(&created));
+    let search = api::scim::SearchRequest {
+        schemas: vec![api::scim::SEARCH_SCHEMA.to_owned()],
+        filter: query.filter.clone(),
+        ..Default::default()
+    };
+    assert_eq!(c.scim_search(&search).await.unwrap(), listed);
+
+    let patched = c
+        .scim_patch_user(
+            &created.id,
+            &serde_json::json!({
+                "schemas": [api::scim::PATCH_SCHEMA],
+                "Operations": [{"op": "replace", "path": "name.givenName", "value": "Amazing Grace"}],
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        patched.name.and_then(|n| n.given_name).as_deref(),
+        Some("Amazing Grace")
+    );
+    let replaced = c
+        .scim_replace_user(
+            &created.id,
+            &serde_json::json!({"schemas": [api::scim::USER_SCHEMA], "userName": "grace@provisioned.example", "active": false}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced.active, Some(false));
+    let config = c.scim_discovery("ServiceProviderConfig").await.unwrap();
+    assert_eq!(config["patch"]["supported"], true);
+
+    c.scim_delete_user(&created.id).await.unwrap();
+    let gone = c.scim_user(&created.id).await.unwrap_err();
+    assert_eq!(gone.status(), Some(404));
+    assert!(gone.to_string().contains("not found"), "{gone}");
+    // The client's Core calls are refused to a SCIM token, with the server's message.
+    assert_eq!(c.me().await.unwrap_err().status(), Some(403));
+}
+
+/// OAuthClient: an authorization code (with PKCE, for a public client) exchanged for tokens that
+/// work, a refresh that rotates them, a revocation after which they do not; a wrong code is the
+/// server's `invalid_grant` message.
+async fn oauth_code_exchange_refresh_and_revocation(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Pipeline", "UTC").await;
+    with_password(&app, &org.user).await;
+    let registered = register(&app, &org, "Pipeline CRM", CALLBACK, "public", false).await;
+    let (code, verifier) =
+        crate::oauth::authorization_code(&app, &registered, &org.user.email, "public").await;
+    let oauth = giftwire_client::OAuthClient::new(&app.address, &registered.id, None)
+        .unwrap()
+        .with_http_client(crate::http::client());
+    let wrong = oauth
+        .exchange_code("0".repeat(64).as_str(), CALLBACK, verifier.as_deref())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.status(), Some(400), "{wrong}");
+    let tokens = oauth
+        .exchange_code(&code, CALLBACK, verifier.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(
+        (tokens.token_type.as_str(), tokens.scope.as_str()),
+        ("Bearer", "public")
+    );
+    let me = client(&app, &tokens.access_token).me().await.unwrap();
+    assert_eq!(me.email, org.user.email);
+
+    let renewed = oauth.refresh(&tokens.refresh_token).await.unwrap();
+    assert_ne!(renewed.access_token, tokens.access_token);
+    assert_eq!(
+        client(&app, &tokens.access_token)
+            .me()
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "the old access token went with the rotation"
+    );
+    oauth.revoke(&renewed.refresh_token).await.unwrap();
+    assert_eq!(
+        client(&app, &renewed.access_token)
+            .me()
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "revoking the refresh token revoked its access token"
+    );
+    oauth.revoke("no-such-token").await.unwrap();
+}
+
 backend_tests!(
+    scim_provisioning_through_the_client,
+    oauth_code_exchange_refresh_and_revocation,
     every_other_route_answers_as_over_raw_http,
     pages_streams_and_filters_match_the_raw_api,
     the_change_feed_streams_until_caught_up,

@@ -657,7 +657,14 @@ async fn code_for(app: &TestApp, email: &str, request: &Authorization) -> String
 }
 
 /// Tokens for `client` that `email` granted for `scope` (with PKCE for a public client).
-pub(crate) async fn grant(app: &TestApp, client: &Client, email: &str, scope: &str) -> Tokens {
+/// An authorization code for `client`, as a person signing in and consenting gets it, and for a
+/// public client the PKCE verifier that goes with it.
+pub(crate) async fn authorization_code(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    scope: &str,
+) -> (String, Option<String>) {
     let (verifier, challenge) = pkce();
     let public = client.secret.is_none();
     let mut request = Authorization::new(client).scope(scope);
@@ -665,7 +672,12 @@ pub(crate) async fn grant(app: &TestApp, client: &Client, email: &str, scope: &s
         request = request.challenge(&challenge);
     }
     let code = code_for(app, email, &request).await;
-    exchange(app, client, &code, public.then_some(verifier.as_str()))
+    (code, public.then_some(verifier))
+}
+
+pub(crate) async fn grant(app: &TestApp, client: &Client, email: &str, scope: &str) -> Tokens {
+    let (code, verifier) = authorization_code(app, client, email, scope).await;
+    exchange(app, client, &code, verifier.as_deref())
         .await
         .tokens()
 }
