@@ -1,8 +1,46 @@
-//! Query strings (CONTRACT.md §1): unknown parameters are ignored; a known one given twice is a 400.
+//! What a request's URL carries: query strings (CONTRACT.md §1: unknown parameters are ignored;
+//! a known one given twice is a 400) and path parameters.
 
 use std::collections::HashMap;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse as _, Response};
+
 use crate::error::ApiError;
+
+/// A route's one path parameter, percent-decoded. One that does not decode to UTF-8 names
+/// nothing: the path is answered as one no route has (the envelope's 404, SCIM's under its
+/// base, the pages' HTML one elsewhere), never axum's plain-text 400.
+#[derive(Debug, Clone)]
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(_) => Err(nothing_at(parts.uri.path())),
+        }
+    }
+}
+
+/// The answer for a path that names nothing, in the shape its part of the server answers in.
+fn nothing_at(path: &str) -> Response {
+    if path.starts_with(crate::routes::SCIM_BASE) {
+        crate::routes::scim_error(ApiError::NotFound("Resource"))
+    } else if path.starts_with("/api/") {
+        ApiError::NoRoute.into_response()
+    } else {
+        crate::pages::message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This link is not valid.",
+        )
+    }
+}
 
 /// The values of the `known` parameters of a raw query string, each given at most once.
 pub fn single_values(

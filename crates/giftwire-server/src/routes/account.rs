@@ -10,7 +10,7 @@
 //! Every form carries the token of [`pages::ACCOUNT_FORMS`], checked on submit.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -75,11 +75,6 @@ pub(crate) fn form_expired() -> Response {
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct SignInQuery {
-    return_to: Option<String>,
-}
-
 #[utoipa::path(
     get,
     path = "/sign_in",
@@ -94,9 +89,13 @@ struct SignInQuery {
 )]
 async fn sign_in_page(
     State(state): State<AppState>,
-    Query(query): Query<SignInQuery>,
+    RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
+    // The first `return_to` (a page's query is read leniently: a browser followed a link).
+    let return_to = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "return_to")
+        .map(|(_, v)| v.into_owned());
     let user = match signed_in(&state, &jar).await {
         Ok(user) => user,
         Err(_) => return unavailable(),
@@ -104,7 +103,7 @@ async fn sign_in_page(
     let (jar, csrf) = ACCOUNT_FORMS.token(jar, state.https());
     let page = SignInPage {
         csrf: &csrf,
-        return_to: local_path(query.return_to.as_deref()),
+        return_to: local_path(return_to.as_deref()),
         email: "",
         error: None,
         signed_in_as: user.as_ref().map(|u| u.email.as_str()),

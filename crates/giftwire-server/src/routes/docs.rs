@@ -4,13 +4,13 @@
 
 use std::sync::{Arc, LazyLock};
 
-use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use utoipa_axum::routes;
 
 use super::Routes;
 use crate::error::ApiError;
+use crate::query::PathParam;
 
 /// What the documentation page may load: its own scripts and styles (Swagger UI sets inline
 /// styles), images inline, and requests to ourselves ("Try it out").
@@ -85,7 +85,7 @@ async fn docs_index() -> Response {
     ),
     extensions(("x-giftwire-addition" = json!(true))),
 )]
-async fn docs_file(Path(file): Path<String>) -> Response {
+async fn docs_file(PathParam(file): PathParam) -> Response {
     swagger_file(&file)
 }
 

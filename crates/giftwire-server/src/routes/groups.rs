@@ -2,7 +2,7 @@
 //! `GET /api/v3/groups/{id}/members` (a bare array; a missing or foreign group is the documented
 //! `404 {"message": "Group not found!"}`).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use giftwire_api::groups::{GroupList, Member};
@@ -14,6 +14,7 @@ use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, json_response};
+use crate::query::PathParam;
 use crate::render;
 
 pub(crate) fn routes() -> Routes {
@@ -74,7 +75,7 @@ async fn list_groups(
 async fn members(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
     let team = TeamId::new(numeric_id(&raw).ok_or(ApiError::GroupNotFound)?);

@@ -9,7 +9,7 @@
 //! token of [`pages::ACCOUNT_FORMS`], checked on submit.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -24,6 +24,7 @@ use super::Routes;
 use crate::AppState;
 use crate::oauth::{MIN_PASSWORD_CHARS, PasswordError, hash_new_password};
 use crate::pages::{self, ACCOUNT_FORMS};
+use crate::query::PathParam;
 
 pub(crate) fn routes() -> Routes {
     Routes::new().routes(routes!(page, accept))
@@ -112,7 +113,7 @@ fn form(
 )]
 async fn page(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    PathParam(token): PathParam,
     jar: CookieJar,
 ) -> Response {
     match open(&state, &token).await {
@@ -153,7 +154,7 @@ struct AcceptForm {
 )]
 async fn accept(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    PathParam(token): PathParam,
     jar: CookieJar,
     Form(posted): Form<AcceptForm>,
 ) -> Response {

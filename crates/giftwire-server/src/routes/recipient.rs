@@ -13,7 +13,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -28,6 +28,7 @@ use utoipa_axum::routes;
 use super::Routes;
 use crate::AppState;
 use crate::pages::{self, CsrfForm, FormCookie, html, message};
+use crate::query::PathParam;
 
 pub(crate) fn routes() -> Routes {
     Routes::new()
@@ -158,7 +159,7 @@ fn redemption_code(code: &TrackingCode) -> String {
 )]
 async fn egift_page(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     jar: CookieJar,
 ) -> Response {
     let found = match find(&state, &raw, EGIFTS).await {
@@ -211,7 +212,7 @@ const PIXEL: &[u8] = &[
         (status = 503, description = "The send cannot be read right now (no body)"),
     ),
 )]
-async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+async fn open_pixel(State(state): State<AppState>, PathParam(raw): PathParam) -> Response {
     match find(&state, &raw, EGIFTS).await {
         Ok(found) => {
             record(&state, &found, SendStatus::Opened).await;
@@ -247,7 +248,7 @@ async fn open_pixel(State(state): State<AppState>, Path(raw): Path<String>) -> R
 )]
 async fn redeem(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
@@ -387,7 +388,7 @@ fn render_address(
 )]
 async fn address_page(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     jar: CookieJar,
 ) -> Response {
     let found = match find(&state, &raw, COLLECTIONS).await {
@@ -463,7 +464,7 @@ fn parse_address(form: &AddressForm, countries: &[Country]) -> Result<Address, &
 )]
 async fn confirm_address(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     jar: CookieJar,
     Form(form): Form<AddressForm>,
 ) -> Response {
@@ -530,7 +531,7 @@ async fn confirm_address(
 )]
 async fn decline_address(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {

@@ -2,7 +2,7 @@
 //! `email`) and `GET /api/v3/touches/{id}` (`{"success": true, "touch": {...}}`; a missing,
 //! foreign or inactive touch is `404 "Touch not found"`).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use giftwire_api::touches::{TouchList, TouchShown};
@@ -14,6 +14,7 @@ use super::{Routes, numeric_id, page_request};
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, json_response};
+use crate::query::PathParam;
 use crate::render;
 
 pub(crate) fn routes() -> Routes {
@@ -88,7 +89,7 @@ async fn list_touches(
 async fn show_touch(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
     let id = numeric_id(&raw).ok_or(ApiError::NotFound("Touch"))?;

@@ -3,7 +3,7 @@
 //! organization, whatever its state: undocumented, but clients resolve senders with it), and
 //! `POST /api/v3/users` (Invite New User; accepted on the page of [`super::invitations`]).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use giftwire_api::users::{Invited, UserList};
@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::auth::Authenticated;
 use crate::body::JsonBody;
 use crate::error::{ApiError, json_response};
+use crate::query::PathParam;
 use crate::{invitation, render};
 
 pub(crate) fn routes() -> Routes {
@@ -101,7 +102,7 @@ async fn list_users(
 async fn show_user(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
     let id = numeric_id(&raw).ok_or(ApiError::NotFound("User"))?;

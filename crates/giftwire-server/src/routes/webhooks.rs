@@ -6,7 +6,7 @@
 //! `enabled`; any other field is refused. The secret is shown by the creation and the rotation
 //! only.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use giftwire_api::webhooks::{CreatedEndpoint, DeliveryList, EndpointList, RotatedSecret};
@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::Authenticated;
 use crate::body::{Fields, JsonBody};
 use crate::error::{ApiError, json_response};
+use crate::query::PathParam;
 use crate::render;
 
 const NOT_FOUND: &str = "Webhook endpoint";
@@ -191,7 +192,7 @@ async fn create_endpoint(
 async fn show_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Update)?;
     let endpoint = state
@@ -224,7 +225,7 @@ async fn show_endpoint(
 async fn update_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Update)?;
@@ -275,7 +276,7 @@ async fn update_endpoint(
 async fn delete_endpoint(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Update)?;
     state
@@ -304,7 +305,7 @@ async fn delete_endpoint(
 async fn list_deliveries(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Update)?;
@@ -345,7 +346,7 @@ async fn list_deliveries(
 async fn rotate_secret(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Update)?;
     let id = endpoint_id(&raw)?;

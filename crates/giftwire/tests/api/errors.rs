@@ -31,6 +31,50 @@ async fn an_unknown_route_is_a_404_in_the_envelope(backend: Backend) {
     }
 }
 
+/// A path parameter that does not decode to UTF-8 (`%FF`) names nothing: a 404 in the shape of
+/// its part of the server (the envelope, SCIM's error, the pages' HTML), not axum's plain-text 400.
+async fn a_path_parameter_that_is_not_utf8_is_a_404_in_its_parts_shape(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = app.create_org("Acme", "UTC").await;
+    let scim = app.create_token(&org.user, "scim", None).await;
+    for (path, token, content_type) in [
+        (
+            "/api/v3/send/%FF",
+            org.token.as_str(),
+            "application/json; charset=utf-8",
+        ),
+        (
+            "/api/v3/touches/%FF%FE",
+            org.token.as_str(),
+            "application/json; charset=utf-8",
+        ),
+        (
+            "/api/scim/v2/Users/%FF",
+            scim.as_str(),
+            "application/scim+json; charset=utf-8",
+        ),
+        ("/track/%FF", "", "text/html; charset=utf-8"),
+        ("/invitations/%C3%28", "", "text/html; charset=utf-8"),
+    ] {
+        let response = app
+            .get_raw(
+                path,
+                (!token.is_empty())
+                    .then(|| format!("Bearer {token}"))
+                    .as_deref(),
+            )
+            .await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(response.headers()["content-type"], content_type, "{path}");
+    }
+    // A page's query is read leniently: `return_to` twice is the first one, not a 400.
+    let page = app
+        .get_raw("/sign_in?return_to=/a&return_to=/b", None)
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(r#"value="/a""#));
+}
+
 async fn a_known_route_with_another_method_is_a_405_in_the_envelope(backend: Backend) {
     let app = spawn(backend).await;
     let org = app.create_org("Acme", "UTC").await;
@@ -290,6 +334,7 @@ async fn an_exhausted_postgres_pool_is_a_503_for_that_request_and_not_an_outage(
 
 backend_tests!(
     an_unknown_route_is_a_404_in_the_envelope,
+    a_path_parameter_that_is_not_utf8_is_a_404_in_its_parts_shape,
     a_known_route_with_another_method_is_a_405_in_the_envelope,
     too_many_requests_get_a_429_with_retry_after_and_reset,
 );

@@ -3,7 +3,7 @@
 //! (and compliance testers) send nothing it would drop; `division` lists the organization's
 //! team names as its canonical values.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use giftwire_api::scim as api;
@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{BASE, ScimAuth, ScimError, scim_json};
 use crate::AppState;
+use crate::query::PathParam;
 
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -112,7 +113,7 @@ pub(super) async fn resource_types(_auth: ScimAuth, State(state): State<AppState
 pub(super) async fn resource_type(
     _auth: ScimAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ScimError> {
     if id != "User" {
         return Err(ScimError::not_found(format!("No resource type {id:?}")));
@@ -239,7 +240,7 @@ pub(super) async fn schemas(
 pub(super) async fn schema(
     auth: ScimAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ScimError> {
     if id != api::USER_SCHEMA {
         return Err(ScimError::not_found(format!("No schema {id:?}")));

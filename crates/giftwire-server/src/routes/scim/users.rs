@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use giftwire_api::scim as api;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::{BASE, ScimAuth, ScimError, patch, scim_json};
 use crate::AppState;
 use crate::body::JsonBody;
+use crate::query::PathParam;
 
 /// The most users one list answers (and its default), as Sendoso documents.
 pub const MAX_COUNT: u64 = 100;
@@ -738,7 +739,7 @@ async fn answer(
 pub(super) async fn show(
     auth: ScimAuth,
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    PathParam(raw_id): PathParam,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ScimError> {
     let user = state
@@ -815,7 +816,7 @@ pub(super) async fn create(
 pub(super) async fn replace(
     auth: ScimAuth,
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    PathParam(raw_id): PathParam,
     body: Result<JsonBody, crate::error::ApiError>,
 ) -> Result<Response, ScimError> {
     let org = auth.principal().org_id;
@@ -853,7 +854,7 @@ pub(super) async fn replace(
 pub(super) async fn patch(
     auth: ScimAuth,
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    PathParam(raw_id): PathParam,
     body: Result<JsonBody, crate::error::ApiError>,
 ) -> Result<Response, ScimError> {
     let org = auth.principal().org_id;
@@ -887,7 +888,7 @@ pub(super) async fn patch(
 pub(super) async fn delete(
     auth: ScimAuth,
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    PathParam(raw_id): PathParam,
 ) -> Result<Response, ScimError> {
     state
         .store

@@ -1,7 +1,7 @@
 //! One send: `GET /api/v3/send/{id}` (our addition; `id` or `send_gid`) and
 //! `POST /api/v3/send/{id}/status_updates`, how fulfillment partners report progress and costs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use giftwire_core::lifecycle::StatusChange;
@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Authenticated;
 use crate::body::JsonBody;
 use crate::error::{ApiError, json_response};
+use crate::query::PathParam;
 use crate::render;
 
 /// A send's id in the path: its number, or its gid in any accepted form.
@@ -44,7 +45,7 @@ fn send_id(raw: &str) -> Result<SendId, ApiError> {
 pub(super) async fn show_send(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Public)?;
     let send = state.store.send(principal.org_id, send_id(&raw)?).await?;
@@ -75,7 +76,7 @@ pub(super) async fn show_send(
 pub(super) async fn record_status(
     auth: Authenticated,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Scope::Fulfillment)?;
