@@ -66,7 +66,27 @@ pub fn collection_body(touch: i64, via: &str) -> Value {
     }})
 }
 
+/// [`egift_body`]'s send, typed, for giftwire-client.
+pub fn egift(touch: i64) -> giftwire_client::api::NewSend {
+    serde_json::from_value(egift_body(touch)["send"].clone()).expect("a Create Send body")
+}
+
+/// [`physical_body`]'s send, typed, for giftwire-client.
+pub fn physical(touch: i64) -> giftwire_client::api::NewSend {
+    serde_json::from_value(physical_body(touch)["send"].clone()).expect("a Create Send body")
+}
+
 impl TestApp {
+    /// giftwire-client with `token`, for what a test does through the API without looking at
+    /// the wire (its setup, say): failures are errors, not statuses to forget to check.
+    pub fn api(&self, token: &str) -> giftwire_client::Client {
+        giftwire_client::Client::builder(self.address.as_str())
+            .token(token)
+            .http_client(self.client.clone())
+            .build()
+            .expect("a client")
+    }
+
     /// POST with a bearer token and an optional `Idempotency-Key`.
     pub async fn post(
         &self,

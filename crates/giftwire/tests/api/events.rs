@@ -8,7 +8,7 @@ use giftwire_core::{Clock, SendId};
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::create::{egift_body, physical_body, shop};
+use crate::create::{egift_body, physical, shop};
 use crate::helpers::{Backend, TestApp, TestConfig, backend_tests, spawn_with};
 
 backend_tests!(
@@ -41,13 +41,15 @@ async fn every_entry_point_writes_the_event_of_its_change_in_order(backend: Back
     let org = shop.org.org.id;
 
     // The API: an eGift is created and sent at once; its recipient opens, clicks, redeems.
-    let (_, _, created) = app
-        .post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    let created = app
+        .api(&shop.token)
+        .create_send(&crate::create::egift(shop.egift))
+        .await
+        .unwrap();
     let egift = app.all_sends(&shop.token).await["sends"][0]["id"]
         .as_i64()
         .unwrap();
-    let url = created["tracking_url"].as_str().unwrap().to_owned();
+    let url = created.tracking_url.clone().unwrap();
     let browser = crate::http::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -91,8 +93,10 @@ async fn every_entry_point_writes_the_event_of_its_change_in_order(backend: Back
     );
 
     // The fulfillment endpoint moves a physical send.
-    app.post("/api/v3/send", &shop.token, &physical_body(shop.wine), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&physical(shop.wine))
+        .await
+        .unwrap();
     let wine = app.all_sends(&shop.token).await["sends"][1]["id"]
         .as_i64()
         .unwrap();
@@ -124,8 +128,10 @@ async fn every_entry_point_writes_the_event_of_its_change_in_order(backend: Back
     );
 
     // The worker: an unredeemed eGift expires.
-    app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&crate::create::egift(shop.egift))
+        .await
+        .unwrap();
     let waiting = app.all_sends(&shop.token).await["sends"][2]["id"]
         .as_i64()
         .unwrap();
@@ -180,8 +186,10 @@ async fn refused_changes_write_no_event(backend: Backend) {
     let app = spawn_with(backend, TestConfig::default()).await;
     let shop = shop(&app, "Acme").await;
     let org = shop.org.org.id;
-    app.post("/api/v3/send", &shop.token, &physical_body(shop.wine), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&physical(shop.wine))
+        .await
+        .unwrap();
     let wine = app.all_sends(&shop.token).await["sends"][0]["id"]
         .as_i64()
         .unwrap();

@@ -6,7 +6,7 @@ use giftwire_server::worker::Mailer;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::create::{collection_body, egift_body, shop};
+use crate::create::{collection_body, egift, egift_body, shop};
 use crate::helpers::{Backend, TestApp, TestConfig, backend_tests, spawn_with};
 use crate::smtp::{Rcpt, SmtpSink};
 
@@ -43,14 +43,18 @@ fn statuses(body: &Value) -> Vec<Vec<String>> {
 async fn an_unredeemed_egift_expires_when_due_and_only_then(backend: Backend) {
     let app = app_at(backend, "2030-03-01T12:00:00Z", None).await;
     let shop = shop(&app, "Acme").await;
-    app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
-    let (_, _, clicked) = app
-        .post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
+    let clicked = app
+        .api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
     // The second recipient clicks (but does not redeem): a clicked eGift expires too.
     app.client
-        .get(clicked["tracking_url"].as_str().unwrap())
+        .get(clicked.tracking_url.as_deref().unwrap())
         .send()
         .await
         .unwrap();
@@ -82,8 +86,10 @@ async fn an_unredeemed_egift_expires_when_due_and_only_then(backend: Backend) {
 async fn a_redeemed_egift_never_expires(backend: Backend) {
     let app = app_at(backend, "2030-03-01T12:00:00Z", None).await;
     let shop = shop(&app, "Acme").await;
-    app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
     let id = app.all_sends(&shop.token).await["sends"][0]["id"]
         .as_i64()
         .unwrap();
@@ -129,8 +135,10 @@ async fn two_workers_at_once_apply_each_change_once(backend: Backend) {
     let app = app_at(backend, "2030-03-01T12:00:00Z", None).await;
     let shop = shop(&app, "Acme").await;
     for _ in 0..30 {
-        app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-            .await;
+        app.api(&shop.token)
+            .create_send(&egift(shop.egift))
+            .await
+            .unwrap();
     }
     app.clock.advance(91 * DAY);
     let (a, b) = tokio::join!(app.worker.tick(), app.worker.tick());
@@ -149,9 +157,11 @@ async fn mail_reaches_a_real_smtp_listener_once(backend: Backend) {
     let mailer = Mailer::new(&sink.url(), "Gifts <gifts@acme.example>").unwrap();
     let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
     let shop = shop(&app, "Acme").await;
-    let (_, _, created) = app
-        .post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    let created = app
+        .api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
     app.post(
         "/api/v3/send",
         &shop.token,
@@ -175,10 +185,7 @@ async fn mail_reaches_a_real_smtp_listener_once(backend: Backend) {
     );
     // The body is quoted-printable: undo its soft line breaks before looking for the link.
     let body = egift.data.replace("=\n", "");
-    assert!(
-        body.contains(created["tracking_code"].as_str().unwrap()),
-        "{body}"
-    );
+    assert!(body.contains(created.tracking_code.as_str()), "{body}");
     assert!(received.iter().any(|m| m.rcpt_to == ["bo@initech.com"]));
     let outbox = app.store.outbox(Some(shop.org.org.id), 10).await.unwrap();
     assert!(
@@ -197,8 +204,10 @@ async fn an_egift_the_mail_server_refuses_bounces_and_is_credited(backend: Backe
     let mailer = Mailer::new(&sink.url(), "gifts@acme.example").unwrap();
     let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
     let shop = shop(&app, "Acme").await;
-    app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
     let report = app.worker.tick().await.unwrap();
     assert_eq!(report.mail_failed, 1, "{report:?}");
     let listed = app.all_sends(&shop.token).await;
@@ -223,8 +232,10 @@ async fn an_unreachable_smtp_server_pauses_delivery_without_using_up_attempts(ba
     let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
     let shop = shop(&app, "Acme").await;
     for _ in 0..2 {
-        app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-            .await;
+        app.api(&shop.token)
+            .create_send(&egift(shop.egift))
+            .await
+            .unwrap();
     }
     // More ticks than a mail has attempts: none is used up, none given up, nothing bounces.
     for _ in 0..8 {
@@ -282,8 +293,10 @@ async fn a_deferring_smtp_server_gets_the_mail_again_later(backend: Backend) {
     let mailer = Mailer::new(&sink.url(), "gifts@acme.example").unwrap();
     let app = app_at(backend, "2030-03-01T12:00:00Z", Some(mailer)).await;
     let shop = shop(&app, "Acme").await;
-    app.post("/api/v3/send", &shop.token, &egift_body(shop.egift), None)
-        .await;
+    app.api(&shop.token)
+        .create_send(&egift(shop.egift))
+        .await
+        .unwrap();
     let report = app.worker.tick().await.unwrap();
     assert_eq!(report.mail_retried, 1, "{report:?}");
     // Not due again at once: the retry waits, and the attempt counts.
