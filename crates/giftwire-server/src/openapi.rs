@@ -154,89 +154,55 @@ const METHODS: [&str; 8] = [
 /// SCIM's paths answer errors in SCIM's shape (`application/scim+json`), but for what the front
 /// door answers before them (its `503`s, a panic's `500`: the envelope).
 fn shared_answers(doc: &mut Map<String, Value>) {
+    // Each answer twice: in the envelope, and under SCIM's base in SCIM's error (`Scim<name>`).
+    let retry_after = |required: bool| {
+        let schema = json!({"type": "integer", "minimum": 0});
+        if required {
+            json!({"Retry-After": {"required": true, "schema": schema}})
+        } else {
+            json!({"Retry-After": {"schema": schema}})
+        }
+    };
+    let challenge =
+        || json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string"}}});
     let mut shared = Map::new();
-    for (name, description, schema, content_type, headers) in [
-        (
-            "Error",
-            "An error",
-            "ErrorBody",
-            "application/json",
-            json!({}),
-        ),
-        (
-            "ScimError",
-            "An error",
-            "ScimError",
-            "application/scim+json",
-            json!({}),
-        ),
+    for (name, description, headers) in [
+        ("Error", "An error", json!({})),
         (
             "Unavailable",
             "The store is unreachable, the answer was not ready within the request deadline, or \
              the server is at capacity; try again after `Retry-After` seconds",
-            "ErrorBody",
-            "application/json",
-            json!({"Retry-After": {"schema": {"type": "integer", "minimum": 0}}}),
-        ),
-        (
-            "ScimUnavailable",
-            "The store is unreachable, the answer was not ready within the request deadline, or \
-             the server is at capacity; try again after `Retry-After` seconds",
-            "ScimError",
-            "application/scim+json",
-            json!({"Retry-After": {"schema": {"type": "integer", "minimum": 0}}}),
+            retry_after(false),
         ),
         (
             "RateLimited",
             "Too many requests; try again after `Retry-After` seconds",
-            "ErrorBody",
-            "application/json",
-            json!({"Retry-After": {"required": true, "schema": {"type": "integer", "minimum": 0}}}),
-        ),
-        (
-            "ScimRateLimited",
-            "Too many requests; try again after `Retry-After` seconds",
-            "ScimError",
-            "application/scim+json",
-            json!({"Retry-After": {"required": true, "schema": {"type": "integer", "minimum": 0}}}),
+            retry_after(true),
         ),
         (
             "Unauthorized",
             "No bearer token, or one that is unknown, expired or revoked",
-            "ErrorBody",
-            "application/json",
-            json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string"}}}),
-        ),
-        (
-            "ScimUnauthorized",
-            "No bearer token, or one that is unknown, expired or revoked",
-            "ScimError",
-            "application/scim+json",
-            json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string"}}}),
+            challenge(),
         ),
         (
             "Forbidden",
             "The token does not hold the scope the operation needs",
-            "ErrorBody",
-            "application/json",
-            json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string"}}}),
-        ),
-        (
-            "ScimForbidden",
-            "The token does not hold the scope the operation needs",
-            "ScimError",
-            "application/scim+json",
-            json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string"}}}),
+            challenge(),
         ),
     ] {
-        let mut response = json!({
-            "description": description,
-            "content": {content_type: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}},
-        });
-        if headers.as_object().is_some_and(|h| !h.is_empty()) {
-            response["headers"] = headers;
+        for (prefix, schema, content_type) in [
+            ("", "ErrorBody", "application/json"),
+            ("Scim", "ScimError", "application/scim+json"),
+        ] {
+            let mut response = json!({
+                "description": description,
+                "content": {content_type: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}},
+            });
+            if headers.as_object().is_some_and(|h| !h.is_empty()) {
+                response["headers"] = headers.clone();
+            }
+            shared.insert(format!("{prefix}{name}"), response);
         }
-        shared.insert(name.to_owned(), response);
     }
     // The front door answers in the envelope whatever the path (its deadline, its connection
     // limit, a panic caught); a page's template failing to render is plain text; axum's own

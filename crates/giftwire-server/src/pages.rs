@@ -71,6 +71,15 @@ struct MessagePage<'a> {
 }
 
 /// A page with a title and one paragraph.
+/// The page of a link that names nothing (unknown and malformed credentials alike).
+pub(crate) fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "This link is not valid.",
+    )
+}
+
 pub(crate) fn message(status: StatusCode, title: &str, text: &str) -> Response {
     render(status, &MessagePage { title, text })
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse as _, Response};
 
@@ -34,11 +33,7 @@ fn nothing_at(path: &str) -> Response {
     } else if path.starts_with("/api/") {
         ApiError::NoRoute.into_response()
     } else {
-        crate::pages::message(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "This link is not valid.",
-        )
+        crate::pages::not_found()
     }
 }
 

@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 
 use super::Routes;
 use crate::AppState;
-use crate::pages::{self, CsrfForm, FormCookie, html, message};
+use crate::pages::{self, CsrfForm, FormCookie, html, message, not_found};
 use crate::query::PathParam;
 
 pub(crate) fn routes() -> Routes {
@@ -41,14 +41,6 @@ pub(crate) fn routes() -> Routes {
 }
 
 const FORMS: FormCookie = pages::RECIPIENT_FORMS;
-
-fn not_found() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "This link is not valid.",
-    )
-}
 
 fn unavailable() -> Response {
     message(

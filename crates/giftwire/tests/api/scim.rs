@@ -733,6 +733,32 @@ async fn scim_and_core_tokens_stay_apart_and_organizations_never_mix(backend: Ba
             acme.teamless.id.get().to_string()
         ]
     );
+    // POST search (RFC 7644 §3.4.3) reads the same organization's users only, at both paths.
+    for path in ["/.search", "/Users/.search"] {
+        let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
+        let (status, found) = call(
+            &app,
+            reqwest::Method::POST,
+            path,
+            &globex_scim,
+            Some(search),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {found}");
+        let ids: Vec<&str> = found["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap())
+            .collect();
+        assert!(!ids.is_empty(), "{path}: Globex's own users");
+        for id in &acme_ids {
+            assert!(
+                !ids.contains(&id.as_str()),
+                "{path}: Acme's user {id} in Globex's search"
+            );
+        }
+    }
     for id in &acme_ids {
         let path = format!("/Users/{id}");
         assert_eq!(get(&app, &path, &globex_scim).await.0, 404);
